@@ -1,0 +1,332 @@
+"""Class priors: the distribution ρ over the C latent classes.
+
+A :class:`Prior` stores the prior compactly as distinct masses ``a_u`` with multiplicities
+``m_u`` (class c has probability ρ_c = a_c / A with A = Σ_u m_u a_u). A uniform prior over
+10^9 classes is one mass with multiplicity 10^9, and every algorithm in boundcalc works on
+the distinct masses, so its cost does not grow with the number of equal classes.
+
+When the masses are integer counts (images per class) the prior also knows the finite pool,
+which the "without replacement" sampling model needs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import warnings
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Sequence, Union
+
+import numpy as np
+
+__all__ = ["Prior", "as_prior", "PRESETS", "UNIFORM_PRESETS", "COUNT_PRESETS", "PriorLike"]
+
+#: Uniform presets: name -> number of classes (Nozawa & Sato, Table 3).
+UNIFORM_PRESETS = {"binary": 2, "ag_news": 4, "cifar10": 10, "cifar100": 100, "wiki3029": 3029}
+#: Presets from per-class training counts shipped in ``boundcalc/data``.
+COUNT_PRESETS = {
+    "imagenet1k": "imagenet1k_train_counts.json",
+    "imagenet_lt": "imagenet_lt_train_counts.json",
+    "places_lt": "places_lt_train_counts.json",
+}
+PRESETS = tuple(UNIFORM_PRESETS) + tuple(COUNT_PRESETS)
+
+#: Largest number of classes whose per-class arrays are ever materialised.
+MAX_MATERIALISED_CLASSES = 10**7
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A class prior ρ over C classes, stored as distinct masses with multiplicities.
+
+    Attributes
+    ----------
+    masses : float64 array (U,)
+        Distinct positive masses a_u (integer-valued when the prior comes from counts).
+    multiplicities : int64 array (U,)
+        How many classes have mass a_u; C = Σ m_u.
+    is_counts : bool
+        True when the masses are integer counts, so the prior defines a finite pool
+        (needed for sampling without replacement).
+    name : str
+        A short label for output.
+    class_masses : float64 array (C,) or None
+        The per-class masses in the order given, when the prior was built from a list.
+    class_names : tuple of str or None
+        Class identifiers, when known (JSON objects, two-column CSV).
+    """
+
+    masses: np.ndarray
+    multiplicities: np.ndarray
+    is_counts: bool = False
+    name: str = "prior"
+    class_masses: np.ndarray | None = field(default=None, repr=False, compare=False)
+    class_names: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+
+    # ----------------------------------------------------------------- constructors
+    @classmethod
+    def uniform(cls, n_classes: int, name: str | None = None) -> "Prior":
+        """The uniform prior ρ_c = 1/C over ``n_classes`` classes (C ≥ 1)."""
+        c = _check_positive_int(n_classes, "n_classes")
+        return cls(np.array([1.0]), np.array([c], dtype=np.int64), False, name or f"uniform(C={c})")
+
+    @classmethod
+    def from_counts(
+        cls,
+        values: Sequence[float] | np.ndarray,
+        name: str = "prior",
+        class_names: Sequence[str] | None = None,
+    ) -> "Prior":
+        """A prior from non-negative per-class counts or weights (normalised internally).
+
+        Zero entries are dropped with a warning (such a class can never be drawn, so it could
+        never be covered); negative, NaN or infinite entries raise ValueError. Integer-valued
+        entries make a count prior, which also supports sampling without replacement.
+        """
+        arr = _as_float_vector(values, "prior")
+        if np.any(~np.isfinite(arr)):
+            raise ValueError("prior: entries must be finite (found NaN or infinity)")
+        if np.any(arr < 0):
+            raise ValueError(f"prior: entries must be non-negative (found {arr[arr < 0][0]:g})")
+        names = tuple(str(s) for s in class_names) if class_names is not None else None
+        if names is not None and len(names) != arr.size:
+            raise ValueError("prior: class_names and values differ in length")
+        zero = arr == 0
+        if zero.all():
+            raise ValueError("prior: all entries are zero")
+        if zero.any():
+            warnings.warn(
+                f"prior: dropped {int(zero.sum())} class(es) with zero count; they can never be drawn",
+                stacklevel=2,
+            )
+            arr = arr[~zero]
+            if names is not None:
+                names = tuple(n for n, z in zip(names, zero) if not z)
+        is_counts = bool(np.all(arr == np.round(arr)) and arr.max() < 2.0**53)
+        # Scale weights so that the largest is 1 when they are not counts (keeps sums tame).
+        if not is_counts:
+            arr = arr / arr.max()
+        masses, mult = np.unique(arr, return_counts=True)
+        return cls(masses, mult.astype(np.int64), is_counts, name, arr, names)
+
+    @classmethod
+    def from_labels(cls, labels: Iterable, name: str = "labels") -> "Prior":
+        """A count prior from per-sample labels (any hashable values): counts = occurrences."""
+        arr = np.asarray(list(labels) if not isinstance(labels, np.ndarray) else labels)
+        if arr.size == 0:
+            raise ValueError("labels: no labels given")
+        if arr.ndim != 1:
+            raise ValueError("labels: expected a one-dimensional sequence of labels")
+        uniq, counts = np.unique(arr, return_counts=True)
+        return cls.from_counts(counts, name=name, class_names=[str(u) for u in uniq])
+
+    @classmethod
+    def preset(cls, name: str) -> "Prior":
+        """A named preset: uniform ``binary``, ``ag_news``, ``cifar10``, ``cifar100``,
+        ``wiki3029``; real training-set counts ``imagenet1k``, ``imagenet_lt``, ``places_lt``."""
+        key = str(name).lower().replace("-", "_")
+        if key in UNIFORM_PRESETS:
+            return cls.uniform(UNIFORM_PRESETS[key], name=key)
+        if key in COUNT_PRESETS:
+            text = resources.files("boundcalc").joinpath("data", COUNT_PRESETS[key]).read_text()
+            data = json.loads(text)
+            return cls.from_counts(list(data.values()), name=key, class_names=list(data.keys()))
+        raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
+
+    @classmethod
+    def from_file(cls, path: str | Path, labels: bool = False) -> "Prior":
+        """Read counts/weights (or, with ``labels=True``, per-sample labels) from a file.
+
+        Formats: ``.npy``; ``.json`` (object class → count, or list); CSV/TSV with one column
+        of numbers or two columns (class, count), a header row allowed; plain text with one
+        value per line. ``-`` reads standard input (text formats).
+        """
+        p = Path(path)
+        name = p.stem if str(path) != "-" else "stdin"
+        if str(path) != "-" and not p.is_file():
+            raise ValueError(f"{path}: no such file")
+        if p.suffix == ".npy":
+            try:
+                arr = np.load(p, allow_pickle=False)
+            except Exception as exc:  # malformed .npy
+                raise ValueError(f"{path}: not a readable .npy file ({exc})") from None
+            arr = np.ravel(arr)
+            if labels:
+                return cls.from_labels(arr, name=name)
+            return cls.from_counts(arr, name=name)
+        text = _read_text(path)
+        if not text.strip():
+            raise ValueError(f"{path}: file is empty")
+        if p.suffix == ".json" or text.lstrip()[:1] in "[{":
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}") from None
+            if labels:
+                if not isinstance(data, list):
+                    raise ValueError(f"{path}: labels JSON must be a list")
+                return cls.from_labels([str(v) for v in data], name=name)
+            if isinstance(data, dict):
+                vals = [_number(v, path, f"key {k!r}") for k, v in data.items()]
+                return cls.from_counts(vals, name=name, class_names=list(data.keys()))
+            if isinstance(data, list):
+                return cls.from_counts([_number(v, path, f"item {i}") for i, v in enumerate(data)], name=name)
+            raise ValueError(f"{path}: JSON must be an object or a list")
+        rows = _table_rows(text)
+        if labels:
+            col = 0 if max(len(r) for r in rows) == 1 else -1
+            vals = [r[col] for r in rows if r]
+            if vals and not _is_number(vals[0]) and len(rows) > 1 and _looks_like_header(rows[0]):
+                vals = vals[1:]
+            return cls.from_labels(vals, name=name)
+        names, vals = [], []
+        for lineno, row in enumerate(rows, start=1):
+            if not row:
+                continue
+            if lineno == 1 and not _is_number(row[-1]):
+                continue  # header
+            names.append(row[0] if len(row) > 1 else None)
+            vals.append(_number(row[-1], path, f"line {lineno}"))
+        if not vals:
+            raise ValueError(f"{path}: no numbers found")
+        cnames = names if all(n is not None for n in names) else None
+        return cls.from_counts(vals, name=name, class_names=cnames)
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def n_classes(self) -> int:
+        """C, the number of classes."""
+        return int(self.multiplicities.sum())
+
+    @property
+    def total(self) -> float:
+        """A = Σ_c a_c (the pool size N for a count prior)."""
+        return math.fsum(float(a) * int(m) for a, m in zip(self.masses, self.multiplicities))
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """The distinct class probabilities a_u / A (aligned with ``multiplicities``)."""
+        return self.masses / self.total
+
+    @property
+    def is_uniform(self) -> bool:
+        """True when every class has the same probability."""
+        return self.masses.size == 1
+
+    @property
+    def max_probability(self) -> float:
+        """ρ_max."""
+        return float(self.masses.max() / self.total)
+
+    @property
+    def entropy(self) -> float:
+        """H(ρ) = −Σ ρ_c ln ρ_c (nats)."""
+        p = self.probabilities
+        return float(-np.sum(self.multiplicities * p * np.log(p)))
+
+    @property
+    def collision_index(self) -> float:
+        """Σ_c ρ_c², the probability that two independent draws share a class."""
+        p = self.probabilities
+        return float(np.sum(self.multiplicities * p * p))
+
+    def per_class(self) -> np.ndarray:
+        """The per-class masses a_c as an array of length C (refused for huge C)."""
+        if self.class_masses is not None:
+            return self.class_masses
+        c = self.n_classes
+        if c > MAX_MATERIALISED_CLASSES:
+            raise ValueError(f"prior: {c} classes is too many to list one by one (limit {MAX_MATERIALISED_CLASSES})")
+        return np.repeat(self.masses, self.multiplicities)
+
+    def __str__(self) -> str:
+        kind = "uniform" if self.is_uniform else ("counts" if self.is_counts else "weights")
+        return f"{self.name} (C={self.n_classes}, {kind})"
+
+
+PriorLike = Union[int, str, Sequence[float], np.ndarray, Prior]
+
+
+def as_prior(prior: PriorLike) -> Prior:
+    """Coerce ``prior`` to a :class:`Prior`.
+
+    An int C is the uniform prior over C classes, a string a preset name, a sequence or array
+    non-negative counts or weights, and a :class:`Prior` is returned as is.
+    """
+    if isinstance(prior, Prior):
+        return prior
+    if isinstance(prior, (bool, np.bool_)):
+        raise TypeError("prior: expected an int, a preset name, a sequence of counts or a Prior, got bool")
+    if isinstance(prior, (int, np.integer)):
+        return Prior.uniform(int(prior))
+    if isinstance(prior, str):
+        return Prior.preset(prior)
+    if isinstance(prior, float):
+        raise TypeError("prior: a number of classes must be an int, got float")
+    if isinstance(prior, (Sequence, np.ndarray)):
+        return Prior.from_counts(prior)
+    raise TypeError(f"prior: expected an int, a preset name, a sequence of counts or a Prior, got {type(prior).__name__}")
+
+
+# --------------------------------------------------------------------- helpers
+def _check_positive_int(value, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name}: must be at least 1, got {value}")
+    return int(value)
+
+
+def _as_float_vector(values, name: str) -> np.ndarray:
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{name}: expected a sequence of numbers, got a string")
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected a sequence of numbers") from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: expected a one-dimensional sequence, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name}: no classes given")
+    return arr
+
+
+def _read_text(path) -> str:
+    if str(path) == "-":
+        import sys
+
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text()
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a text file") from None
+
+
+def _table_rows(text: str) -> list[list[str]]:
+    sample = text[:4096]
+    delim = "\t" if "\t" in sample else ("," if "," in sample else None)
+    if delim is None:
+        return [line.split() for line in text.splitlines()]
+    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delim)]
+
+
+def _is_number(s) -> bool:
+    try:
+        float(s)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _looks_like_header(row: list[str]) -> bool:
+    return any(w.lower() in {"label", "labels", "class", "target", "y"} for w in row)
+
+
+def _number(v, path, where: str) -> float:
+    if isinstance(v, bool) or not _is_number(v):
+        raise ValueError(f"{path}: {where}: expected a number, got {v!r}")
+    return float(v)
