@@ -1,0 +1,106 @@
+"""Collision probability τ_K, the distribution of Col and the collision term E[ln(1+Col)]."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+import boundcalc as bc
+from boundcalc import Prior
+
+
+def collision_term_reference(k: int, weights: list[int], dps: int = 40) -> mp.mpf:
+    """Σ_c ρ_c Σ_m binom(K, m) ρ_c^m (1−ρ_c)^{K−m} ln(1+m), summed in mpmath."""
+    with mp.workdps(dps):
+        tot = sum(weights)
+        out = mp.mpf(0)
+        for w in weights:
+            r = mp.mpf(w) / tot
+            out += r * mp.fsum(mp.binomial(k, m) * r**m * (1 - r) ** (k - m) * mp.log(1 + m) for m in range(k + 1))
+        return out
+
+
+def brute_force_collision(k: int, weights: list[int]) -> tuple[Fraction, dict[int, Fraction]]:
+    """τ_K and the pmf of Col by enumerating the anchor's and the negatives' classes."""
+    import itertools
+
+    tot = sum(weights)
+    pmf: dict[int, Fraction] = {}
+    for seq in itertools.product(range(len(weights)), repeat=k + 1):
+        pr = math.prod(Fraction(weights[i], tot) for i in seq)
+        col = sum(1 for c in seq[1:] if c == seq[0])
+        pmf[col] = pmf.get(col, 0) + pr
+    return 1 - pmf.get(0, Fraction(0)), pmf
+
+
+@pytest.mark.parametrize("weights,k", [([1, 1], 3), ([1, 2, 3], 4), ([5, 1], 5), ([1, 1, 1, 1], 2)])
+def test_against_brute_force(weights, k):
+    tau, pmf = brute_force_collision(k, weights)
+    assert bc.collision_probability(k, weights) == pytest.approx(float(tau), rel=1e-14)
+    assert bc.collision_probability(k, Prior.from_counts(weights)) == pytest.approx(float(tau), rel=1e-14)
+    from boundcalc.exact import exact_collision_probability
+
+    assert exact_collision_probability(k, Prior.from_counts(weights)) == tau
+    m = np.arange(k + 1)
+    assert np.allclose(bc.collision_pmf(m, k, weights), [float(pmf.get(i, 0)) for i in m], rtol=1e-13, atol=0)
+    mean = sum(i * p for i, p in pmf.items())
+    assert bc.collision_mean(k, weights) == pytest.approx(float(mean), rel=1e-14)
+    term = sum(p * mp.log(1 + i) for i, p in pmf.items())
+    assert bc.collision_term(k, weights) == pytest.approx(float(term), rel=1e-13)
+
+
+@pytest.mark.parametrize(
+    "c,k",
+    [(1, 1), (1, 7), (2, 1), (10, 31), (10, 511), (100, 127), (1000, 7700), (100000, 3), (3029, 26029), (4, 2000)],
+)
+def test_collision_term_uniform_against_mpmath(c, k):
+    with mp.workdps(40):
+        r = mp.mpf(1) / c
+        want = mp.fsum(mp.binomial(k, m) * r**m * (1 - r) ** (k - m) * mp.log(1 + m) for m in range(k + 1))
+    assert bc.collision_term(k, c) == pytest.approx(float(want), rel=1e-12)
+
+
+def test_collision_term_imagenet_against_digits_mode():
+    from boundcalc.exact import mp_collision_term
+
+    p = Prior.preset("imagenet1k")
+    for k in [1, 64, 300]:
+        want = mp_collision_term(k, p, 25)
+        assert bc.collision_term(k, p) == pytest.approx(float(want), rel=1e-12)
+
+
+def test_collision_term_huge_k_against_asymptotics():
+    """For K ρ ≫ 1, E[ln(1+Col)] = ln(1 + Kρ) − (1 − ρ)Kρ/(2(1+Kρ)²) + O((Kρ)^{-2})."""
+    k, c = 10**9, 10
+    lam = k / c
+    approx = math.log1p(lam) - (1 - 1 / c) * lam / (2 * (1 + lam) ** 2)
+    assert bc.collision_term(k, c) == pytest.approx(approx, rel=1e-15)
+
+
+def test_tau_small_keeps_relative_accuracy():
+    # τ_1 = Σ ρ_c² exactly; for C = 10^9 that is 1e-9, far below float cancellation.
+    assert bc.collision_probability(1, 10**9) == pytest.approx(1e-9, rel=1e-14)
+    assert bc.collision_probability(0, 10) == 0.0
+    assert bc.collision_probability(5, 1) == 1.0
+
+
+def test_vector_k():
+    k = np.array([0, 1, 31, 511])
+    got = bc.collision_probability(k, 10)
+    assert np.allclose(got, 1 - 0.9 ** k, rtol=1e-14, atol=0)
+    terms = bc.collision_term(k, 10)
+    assert terms.shape == (4,) and terms[0] == 0.0
+    assert all(terms[i] == bc.collision_term(int(k[i]), 10) for i in range(4))
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="k"):
+        bc.collision_probability(-1, 10)
+    with pytest.raises(ValueError, match="k"):
+        bc.collision_term(2.5, 10)
+    with pytest.raises(TypeError, match="k"):
+        bc.collision_term("3", 10)

@@ -1,0 +1,250 @@
+"""Coverage probabilities υ_n against independent references (scipy.special-style accuracy tests)."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+import boundcalc as bc
+from boundcalc import Prior
+
+from .reference import (
+    brute_force_coverage,
+    brute_force_coverage_without_replacement,
+    contour_coverage,
+    subset_coverage,
+    uniform_coverage_stirling,
+    uniform_log_cdf_exact,
+    uniform_log_sf_series,
+)
+
+RTOL = 1e-12
+
+
+def frac_log(x: Fraction) -> float:
+    with mp.workdps(40):
+        return float(mp.log(x.numerator) - mp.log(x.denominator)) if x > 0 else -math.inf
+
+
+def assert_log_close(got: float, want: float, tol: float = RTOL):
+    """ln-values agree to tol relative in the probability (absolute in the log) and relative
+    in the log for astronomically small probabilities."""
+    if want == -math.inf:
+        assert got == -math.inf
+        return
+    assert abs(got - want) <= tol * max(1.0, abs(want)), (got, want)
+
+
+# ---------------------------------------------------------------------------- uniform prior
+UNIFORM_GRID = [
+    (1, 1), (1, 5), (2, 2), (2, 3), (2, 60), (3, 7), (5, 5), (5, 6), (10, 10), (10, 11), (10, 32),
+    (10, 64), (10, 500), (100, 100), (100, 101), (100, 128), (100, 256), (100, 519), (100, 2000),
+    (1000, 1000), (1000, 1001), (1000, 5000), (1000, 7701), (1000, 15000), (300, 12000),
+]
+
+
+@pytest.mark.parametrize("c,n", UNIFORM_GRID)
+def test_uniform_against_exact_integer_sum(c, n):
+    want_cdf = uniform_log_cdf_exact(n, c)
+    assert_log_close(bc.log_coverage_probability(n, c), float(want_cdf))
+    if n >= c:
+        exact = Fraction(sum((-1) ** j * math.comb(c, j) * (c - j) ** n for j in range(c + 1)), c**n)
+        assert_log_close(bc.log_coverage_sf(n, c), frac_log(1 - exact))
+        got = bc.coverage_probability(n, c)
+        assert got == pytest.approx(float(exact), rel=RTOL, abs=0 if float(exact) > 1e-300 else 1e-300)
+
+
+@pytest.mark.parametrize("c,n", [(3, 3), (3, 9), (6, 20), (12, 40), (30, 31)])
+def test_uniform_against_stirling_numbers(c, n):
+    want = uniform_coverage_stirling(n, c)
+    assert_log_close(bc.log_coverage_probability(n, c), frac_log(want))
+
+
+def test_published_defects_are_absent():
+    """The float alternating sum returned 4.5e-4, 5.7e-4 and 3.5e+77 for these (math.md)."""
+    assert bc.coverage_probability(128, 100) == pytest.approx(1.5e-22, rel=0.05)
+    assert bc.coverage_probability(256, 100) == pytest.approx(1.23e-4, rel=0.01)
+    v = bc.coverage_probability(7701, 1000)
+    assert 0.0 <= v <= 1.0
+
+
+@pytest.mark.parametrize(
+    "c,n",
+    [(1000, 10**5), (1000, 10**6), (1000, 10**7), (21841, 10**6), (21841, 10**7), (10**5, 10**7), (2, 10**7)],
+)
+def test_uniform_right_tail_large_n(c, n):
+    """υ within far less than 1e-15 of 1: the survival function still has all its digits."""
+    want = uniform_log_sf_series(n, c)
+    assert_log_close(bc.log_coverage_sf(n, c), float(want), 1e-10)
+    assert bc.log_coverage_probability(n, c) == pytest.approx(-math.exp(float(want)), rel=1e-10)
+    assert bc.coverage_probability(n, c) <= 1.0
+
+
+@pytest.mark.parametrize("c,n", [(10**5, 10**5 + 1), (10**5, 2 * 10**5), (10**5, 10**6), (21841, 10**5)])
+def test_uniform_left_tail_large_c(c, n):
+    """Far below 1e-300 the log is still right: compare with the digits= mode (mpmath)."""
+    got = bc.log_coverage_probability(n, c)
+    want = mp.log(bc.coverage_probability(n, c, digits=25))
+    assert_log_close(got, float(want), 1e-12)
+
+
+# --------------------------------------------------------------------------- general priors
+SMALL_PRIORS = [[1, 2], [1, 1, 3], [5, 1, 1, 1], [2, 3, 5, 7, 11], [1, 1, 1, 1, 1, 50], [1000, 1, 1]]
+
+
+@pytest.mark.parametrize("weights", SMALL_PRIORS)
+def test_general_prior_against_subset_inclusion_exclusion(weights):
+    for n in range(0, 3 * len(weights) + 25, 3):
+        want = subset_coverage(n, weights)
+        assert_log_close(bc.log_coverage_probability(n, weights), frac_log(want))
+        if n >= len(weights):
+            assert_log_close(bc.log_coverage_sf(n, weights), frac_log(1 - want))
+        assert bc.coverage_probability(n, weights, exact=True) == want
+
+
+@pytest.mark.parametrize("weights,n", [([1, 2], 5), ([1, 1, 3], 6), ([2, 1, 1, 1], 6), ([3, 1, 2], 7)])
+def test_general_prior_against_brute_force(weights, n):
+    want = brute_force_coverage(n, weights)
+    assert bc.coverage_probability(n, weights) == pytest.approx(float(want), rel=RTOL)
+
+
+def test_near_degenerate_prior():
+    """One class with almost all the mass: υ is tiny for moderate n, sf close to 1."""
+    weights = [10**9, 1, 1]
+    for n in [3, 10, 10**4, 10**9, 10**10]:
+        want = subset_coverage(n, weights) if n <= 10**4 else None
+        if want is not None:
+            assert_log_close(bc.log_coverage_probability(n, weights), frac_log(want))
+    # right tail: 1 − υ ≈ 2 (1 − 1e-9)^n − (1 − 2e-9)^n
+    n = 10**11
+    p = Fraction(1, 10**9 + 2)
+    with mp.workdps(50):
+        want = mp.log(2 * mp.power(1 - mp.mpf(p.numerator) / p.denominator, n) - mp.power(1 - 2 * mp.mpf(p.numerator) / p.denominator, n))
+    assert_log_close(bc.log_coverage_sf(n, weights), float(want), 1e-10)
+
+
+def zipf_counts(c: int, total: float, s: float = 1.0) -> np.ndarray:
+    z = 1.0 / np.arange(1, c + 1) ** s
+    return np.maximum(1, np.round(z / z.sum() * total)).astype(np.int64)
+
+
+@pytest.mark.parametrize("n", [1500, 5000, 7701, 12000])
+def test_imagenet_prior_against_mpmath_quadrature(n):
+    p = Prior.preset("imagenet1k")
+    probs = list(zip((p.masses / p.total).tolist(), p.multiplicities.tolist()))
+    want = contour_coverage(n, probs)
+    assert bc.coverage_probability(n, p) == pytest.approx(float(want), rel=RTOL)
+
+
+@pytest.mark.parametrize("name", ["imagenet_lt", "places_lt"])
+def test_long_tailed_presets_against_digits_mode(name):
+    p = Prior.preset(name)
+    et = bc.expected_draws(p)
+    for n in [p.n_classes + 1, int(et / 3), int(et), int(3 * et)]:
+        got = bc.log_coverage_probability(n, p)
+        want = float(mp.log(bc.coverage_probability(n, p, digits=25)))
+        assert_log_close(got, want)
+
+
+def test_zipf_21841_right_tail_against_bonferroni_terms():
+    """For large n the inclusion–exclusion series is dominated by its first two sums."""
+    counts = zipf_counts(21841, 14e6)
+    p = Prior.from_counts(counts)
+    n = 10**7
+    rho = p.probabilities
+    m = p.multiplicities
+    with mp.workdps(40):
+        s1 = mp.fsum(int(mi) * mp.power(1 - mp.mpf(r), n) for r, mi in zip(rho, m))
+        # second-order sum over unordered pairs of classes (grouped by distinct probability)
+        pairs = []
+        for i in range(len(rho)):
+            for j in range(i, len(rho)):
+                k = m[i] * (m[i] - 1) // 2 if i == j else m[i] * m[j]
+                if k:
+                    pairs.append(int(k) * mp.power(1 - mp.mpf(rho[i]) - mp.mpf(rho[j]), n))
+            if i > 40:
+                break  # the largest-ρ classes contribute nothing at this precision
+        s2 = mp.fsum(pairs)
+        assert s2 < s1 * mp.mpf(10) ** -13
+        want = mp.log(s1 - s2)
+    assert_log_close(bc.log_coverage_sf(n, p), float(want), 1e-10)
+
+
+def test_zipf_large_n_against_digits_mode():
+    counts = zipf_counts(21841, 14e6)
+    p = Prior.from_counts(counts)
+    for n in [3 * 10**5]:
+        got = bc.log_coverage_probability(n, p)
+        want = float(mp.log(bc.coverage_probability(n, p, digits=16)))
+        assert_log_close(got, want, 1e-10)
+
+
+# ------------------------------------------------------------------- without replacement
+@pytest.mark.parametrize("counts,n", [([2, 3], 2), ([2, 3], 3), ([2, 3], 4), ([1, 2, 3], 4), ([3, 3, 2], 5), ([1, 1, 4], 3)])
+def test_without_replacement_against_enumeration(counts, n):
+    want = brute_force_coverage_without_replacement(n, counts)
+    assert bc.coverage_probability(n, counts, replace=False) == pytest.approx(float(want), rel=RTOL, abs=1e-300)
+    assert bc.coverage_probability(n, counts, replace=False, exact=True) == want
+
+
+def test_without_replacement_against_exact_polynomial():
+    counts = [50, 30, 20, 10, 5, 5, 3]
+    for n in [7, 10, 20, 40, 80, 110, 118, 119, 120, 123]:
+        want = bc.coverage_probability(n, counts, replace=False, exact=True)
+        got_log = bc.log_coverage_probability(n, counts, replace=False)
+        assert_log_close(got_log, frac_log(want))
+        if want < 1:
+            assert_log_close(bc.log_coverage_sf(n, counts, replace=False), frac_log(1 - want))
+
+
+def test_without_replacement_imagenet_against_digits_mode():
+    for n in [1001, 3000, 7701, 20000]:
+        got = bc.log_coverage_probability(n, "imagenet1k", replace=False)
+        want = float(mp.log(bc.coverage_probability(n, "imagenet1k", replace=False, digits=20)))
+        assert_log_close(got, want)
+
+
+def test_without_replacement_exceeds_with_replacement():
+    """Sampling without replacement can only help coverage."""
+    n = np.arange(1000, 20000, 500)
+    assert np.all(bc.coverage_probability(n, "imagenet1k", replace=False) >= bc.coverage_probability(n, "imagenet1k"))
+
+
+def test_without_replacement_support_edges():
+    counts = [3, 5]
+    assert bc.coverage_probability(6, counts, replace=False) == 1.0  # N − min + 1 = 6
+    assert bc.log_coverage_sf(6, counts, replace=False) == -math.inf
+    with pytest.raises(ValueError, match="pool size"):
+        bc.coverage_probability(9, counts, replace=False)
+    with pytest.raises(ValueError, match="integer per-class counts"):
+        bc.coverage_probability(5, [0.5, 0.25, 0.25], replace=False)
+
+
+# -------------------------------------------------------------------------------- vectors
+def test_array_input_matches_scalars_and_shape():
+    n = np.array([[5, 40], [100, 7]])
+    got = bc.coverage_probability(n, 10)
+    assert got.shape == (2, 2)
+    for idx in np.ndindex(n.shape):
+        assert got[idx] == pytest.approx(bc.coverage_probability(int(n[idx]), 10), rel=1e-14)
+
+
+def test_whole_curve_is_monotone_and_bounded():
+    n = np.arange(0, 20001)
+    v = bc.coverage_probability(n, 1000)
+    assert np.all(np.diff(v) >= 0)
+    assert np.all((v >= 0) & (v <= 1)) and not np.any(np.isnan(v))
+    ls = bc.log_coverage_sf(n, 1000)
+    assert np.all(np.diff(ls) <= 0) and np.all(ls <= 0)
+
+
+def test_digits_mode_agrees_with_exact():
+    for n, prior in [(32, 10), (20, [3, 5, 2, 4]), (7701, 1000)]:
+        want = bc.coverage_probability(n, prior, exact=True)
+        got = bc.coverage_probability(n, prior, digits=30)
+        with mp.workdps(40):
+            assert abs(got - mp.mpf(want.numerator) / want.denominator) <= mp.mpf(10) ** -28 * got
