@@ -244,6 +244,8 @@ class Prior:
         return np.repeat(self.masses, self.multiplicities)
 
     def __str__(self) -> str:
+        if self.name.startswith("uniform("):
+            return self.name
         kind = "uniform" if self.is_uniform else ("counts" if self.is_counts else "weights")
         return f"{self.name} (C={self.n_classes}, {kind})"
 

@@ -1,0 +1,143 @@
+"""Output formats for tables of results: rich table, JSON, CSV, Markdown, LaTeX.
+
+A result is a list of flat dicts (rows) with snake_case keys. JSON keeps full float precision
+(an object for one row, a list for several; inf and NaN never appear: non-finite floats become
+null); the text formats round to ``digits`` significant digits.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Iterable, Sequence
+
+FORMATS = ("table", "json", "csv", "markdown", "latex")
+
+
+def _clean(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if hasattr(v, "item") and not isinstance(v, (list, dict)):  # numpy scalar
+        return _clean(v.item())
+    return v
+
+
+def cell(v, digits: int = 10) -> str:
+    """A value as text: floats to ``digits`` significant digits, None as an empty cell."""
+    v = _clean(v) if not (isinstance(v, float) and math.isinf(v)) else v
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return f"{v:.{digits}g}"
+    return str(v)
+
+
+def to_json(rows: Sequence[dict]) -> str:
+    data = [{k: _clean(v) for k, v in r.items()} for r in rows]
+    return json.dumps(data[0] if len(data) == 1 else data, indent=2, allow_nan=False)
+
+
+def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow(["" if _clean(r.get(c)) is None else repr(_clean(r.get(c))) if isinstance(_clean(r.get(c)), float) else _clean(r.get(c)) for c in columns])
+    return buf.getvalue()
+
+
+def to_markdown(rows: Sequence[dict], columns: Sequence[str], digits: int = 6) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    for r in rows:
+        lines.append("| " + " | ".join(cell(r.get(c), digits).replace("|", "\\|") for c in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+_LATEX_ESCAPES = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
+
+
+def _tex(s: str) -> str:
+    return "".join(_LATEX_ESCAPES.get(ch, ch) for ch in s)
+
+
+def to_latex(rows: Sequence[dict], columns: Sequence[str], digits: int = 6, caption: str | None = None) -> str:
+    """A booktabs tabular (needs \\usepackage{booktabs})."""
+    out = [r"\begin{table}[t]", r"\centering"]
+    if caption:
+        out.append(r"\caption{" + _tex(caption) + "}")
+    out.append(r"\begin{tabular}{" + "l" * len(columns) + "}")
+    out.append(r"\toprule")
+    out.append(" & ".join(_tex(c) for c in columns) + r" \\")
+    out.append(r"\midrule")
+    for r in rows:
+        out.append(" & ".join(_tex(cell(r.get(c), digits)) for c in columns) + r" \\")
+    out += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(out) + "\n"
+
+
+def render_text(rows: Sequence[dict], columns: Sequence[str], fmt: str, digits: int = 6, title: str | None = None) -> str:
+    """Rows in one of the text formats (json, csv, markdown, latex)."""
+    if fmt == "json":
+        return to_json(rows) + "\n"
+    if fmt == "csv":
+        return to_csv(rows, columns)
+    if fmt == "markdown":
+        return to_markdown(rows, columns, digits)
+    if fmt == "latex":
+        return to_latex(rows, columns, digits, caption=title)
+    raise ValueError(f"format: unknown {fmt!r}; choose from {', '.join(FORMATS)}")
+
+
+#: Column headers for terminal tables (JSON/CSV keep the snake_case keys).
+LABELS = {
+    "upsilon": "υ_(K+1)",
+    "log_upsilon": "ln υ",
+    "one_minus_upsilon": "1 − υ",
+    "log_one_minus_upsilon": "ln(1 − υ)",
+    "expected_draws": "E[T]",
+    "tau": "τ_K",
+    "expected_collisions": "E[Col]",
+    "collision_term": "E[ln(1+Col)]",
+    "expected": "E[T]",
+    "ceil_expected": "⌈E[T]⌉",
+    "std": "sd[T]",
+    "upper_bound": "L_sup ≤",
+    "log_upper_bound": "ln(bound)",
+    "lower_bound": "L_sup ≥",
+    "measured_sup": "L_sup (measured)",
+    "within_ci": "in 95% CI",
+    "ci_low": "95% low",
+    "ci_high": "95% high",
+}
+
+
+def label(key: str) -> str:
+    if key.startswith("quantile_"):
+        return f"{float(key[9:]):.4g}-quantile of T"
+    return LABELS.get(key, key)
+
+
+def rich_table(rows: Sequence[dict], columns: Iterable[str], title: str | None = None, digits: int = 10):
+    """A rich Table of the rows (numbers right-aligned); one wide row is shown vertically."""
+    from rich.table import Table
+
+    cols = list(columns)
+    table = Table(title=title, title_justify="left", header_style="bold")
+    if len(rows) == 1 and len(cols) > 6:
+        table.add_column("quantity")
+        table.add_column("value", justify="right")
+        for c in cols:
+            table.add_row(label(c), cell(rows[0].get(c), digits))
+        return table
+    for c in cols:
+        numeric = any(isinstance(_clean(r.get(c)), (int, float)) and not isinstance(r.get(c), bool) for r in rows)
+        table.add_column(label(c), justify="right" if numeric else "left", overflow="fold")
+    for r in rows:
+        table.add_row(*(label(str(r[c])) if c == "quantity" else cell(r.get(c), digits) for c in cols))
+    return table

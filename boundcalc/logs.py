@@ -1,0 +1,287 @@
+"""Readers for the contrastive losses that training runs log.
+
+Supported: CSV/TSV (Lightning's CSVLogger, W&B exports: empty cells allowed), JSON (a list of
+records or an object of columns), JSONL (one record per line), and TensorBoard event files or
+run directories (optional extra ``tensorboard``). ``-`` reads standard input (text formats).
+
+The result is one :class:`LossRow` per K: rows with the same K are averaged (and counted), or,
+with ``last=True``, the final one is taken.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["LossRow", "read_losses", "read_table"]
+
+_LOSS_WORDS = ("loss", "contrastive", "infonce", "nce")
+_K_NAMES = ("k", "num_negatives", "negatives", "n_negatives", "num_neg", "k_negatives")
+
+
+@dataclass(frozen=True)
+class LossRow:
+    """The logged values for one K (averages over ``n_rows`` logged rows)."""
+
+    k: int
+    loss: float
+    n_rows: int
+    d: float | None = None
+    l_sub: float | None = None
+    sup: float | None = None
+
+
+def _number(v, where: str) -> float | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        v = v.strip()
+        if v == "" or v.lower() in {"nan", "none", "null"}:
+            return None
+    if isinstance(v, bool):
+        raise ValueError(f"{where}: expected a number, got {v!r}")
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: expected a number, got {v!r}") from None
+    if not math.isfinite(x):
+        raise ValueError(f"{where}: value must be finite, got {v!r}")
+    return x
+
+
+def read_table(path: str) -> tuple[list[str], list[dict], list[int]]:
+    """(columns, records, line numbers) from a CSV/TSV/JSON/JSONL file or '-' (stdin)."""
+    if path == "-":
+        import sys
+
+        text, suffix = sys.stdin.read(), ""
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise ValueError(f"{path}: no such file")
+        if p.is_dir() or p.name.startswith("events.out.tfevents"):
+            return _read_tensorboard(p)
+        suffix = p.suffix.lower()
+        try:
+            text = p.read_text()
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: not a text file (TensorBoard event files are named events.out.tfevents.*)") from None
+    if not text.strip():
+        raise ValueError(f"{path}: file is empty")
+    stripped = text.lstrip()
+    if suffix == ".jsonl" or (stripped.startswith("{") and "\n{" in stripped.strip()):
+        records, lines = [], []
+        for i, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}: malformed JSON on line {i}: {exc.msg}") from None
+            if not isinstance(rec, dict):
+                raise ValueError(f"{path}: line {i} is not a JSON object")
+            records.append(rec)
+            lines.append(i)
+        return _columns(records), records, lines
+    if suffix == ".json" or stripped[:1] in "[{":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}") from None
+        if isinstance(data, dict):  # columns
+            cols = list(data)
+            if not all(isinstance(v, list) for v in data.values()):
+                raise ValueError(f"{path}: a JSON object must map column names to lists")
+            n = len(next(iter(data.values()))) if data else 0
+            if any(len(v) != n for v in data.values()):
+                raise ValueError(f"{path}: the JSON columns have different lengths")
+            return cols, [{c: data[c][i] for c in cols} for i in range(n)], list(range(1, n + 1))
+        if isinstance(data, list) and all(isinstance(r, dict) for r in data):
+            return _columns(data), data, list(range(1, len(data) + 1))
+        raise ValueError(f"{path}: JSON must be a list of records or an object of columns")
+    delim = "\t" if "\t" in text.splitlines()[0] else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    header = next(reader)
+    records, lines = [], []
+    for i, row in enumerate(reader, start=2):
+        if not row or not any(c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            raise ValueError(f"{path}: line {i} has {len(row)} fields, the header has {len(header)}")
+        records.append(dict(zip(header, row)))
+        lines.append(i)
+    return [h.strip() for h in header], [{k.strip(): v for k, v in r.items()} for r in records], lines
+
+
+def _columns(records: list[dict]) -> list[str]:
+    cols: list[str] = []
+    for r in records:
+        for c in r:
+            if c not in cols:
+                cols.append(c)
+    return cols
+
+
+def _read_tensorboard(path: Path) -> tuple[list[str], list[dict], list[int]]:
+    """Scalars of a TensorBoard event file or run directory, one record per step."""
+    try:
+        from tensorboard.backend.event_processing import event_accumulator
+    except ImportError:
+        raise ValueError(
+            'reading TensorBoard logs needs the "tensorboard" extra: pip install "boundcalc[tensorboard]"'
+        ) from None
+    acc = event_accumulator.EventAccumulator(str(path), size_guidance={event_accumulator.SCALARS: 0})
+    try:
+        acc.Reload()
+    except Exception as exc:  # corrupt event file
+        raise ValueError(f"{path}: cannot read TensorBoard events ({exc})") from None
+    tags = acc.Tags().get("scalars", [])
+    if not tags:
+        raise ValueError(f"{path}: no scalar summaries found")
+    by_step: dict[int, dict] = {}
+    for tag in tags:
+        for ev in acc.Scalars(tag):
+            by_step.setdefault(ev.step, {"step": ev.step})[tag] = ev.value
+    steps = sorted(by_step)
+    return ["step", *tags], [by_step[s] for s in steps], steps
+
+
+def _pick(columns: list[str], key: str | None, words, what: str, flag: str, required: bool = True) -> str | None:
+    if key is not None:
+        if key not in columns:
+            raise ValueError(f"{flag}: no column {key!r}; columns: {', '.join(columns)}")
+        return key
+    cands = [c for c in columns if any(w in c.lower() for w in words)] if what == "loss" else [
+        c for c in columns if c.lower() in words
+    ]
+    if len(cands) == 1:
+        return cands[0]
+    if not required:
+        return None
+    if not cands:
+        raise ValueError(f"no {what} column found; name it with {flag} (columns: {', '.join(columns)})")
+    raise ValueError(f"several {what} columns: {', '.join(cands)}; choose one with {flag}")
+
+
+def read_losses(
+    path: str,
+    loss_key: str | None = None,
+    k_key: str | None = None,
+    k: int | None = None,
+    d_key: str | None = None,
+    l_sub_key: str | None = None,
+    sup_key: str | None = None,
+    last: bool = False,
+) -> list[LossRow]:
+    """Read logged contrastive losses, one :class:`LossRow` per K (sorted by K).
+
+    The loss column is ``loss_key`` or the one column whose name contains "loss",
+    "contrastive", "infonce" or "nce"; K comes from ``k_key`` (default: a column named k,
+    num_negatives, negatives, …) or is fixed by ``k``. Rows without a loss value (other
+    metrics logged at other steps) are skipped.
+    """
+    columns, records, lines = read_table(path)
+    if not records:
+        raise ValueError(f"{path}: no rows")
+    if k is not None and k_key is not None:
+        raise ValueError("--k and --k-key: give one or the other")
+    kcol = None if k is not None else _pick(columns, k_key, _K_NAMES, "K", "--k-key", required=False)
+    if k is None and kcol is None:
+        raise ValueError(f"{path}: no column holds K; fix it with --k or name it with --k-key (columns: {', '.join(columns)})")
+    loss_cols = [c for c in columns if c != kcol]
+    lcol = _pick(loss_cols, loss_key, _LOSS_WORDS, "loss", "--loss-key")
+    extra = {name: _pick(columns, key, (), name, flag) if key else None
+             for name, key, flag in (("d", d_key, "--d-key"), ("l_sub", l_sub_key, "--l-sub-key"), ("sup", sup_key, "--sup-key"))}
+    groups: dict[int, list[dict]] = {}
+    for rec, line in zip(records, lines):
+        where = f"{path}: line {line}" if path != "-" else f"stdin: line {line}"
+        loss = _number(rec.get(lcol), f"{where}, column {lcol!r}")
+        if loss is None:
+            continue
+        kv = k if k is not None else _number(rec.get(kcol), f"{where}, column {kcol!r}")
+        if kv is None:
+            continue
+        if kv < 0 or kv != int(kv):
+            raise ValueError(f"{where}: K must be a whole number ≥ 0, got {rec.get(kcol)!r}")
+        vals = {"loss": loss}
+        for name, col in extra.items():
+            if col is not None:
+                vals[name] = _number(rec.get(col), f"{where}, column {col!r}")
+        groups.setdefault(int(kv), []).append(vals)
+    if not groups:
+        raise ValueError(f"{path}: no row has a value in column {lcol!r}")
+    out = []
+    for kv in sorted(groups):
+        rows = groups[kv][-1:] if last else groups[kv]
+
+        def mean(name):
+            xs = [r[name] for r in rows if r.get(name) is not None]
+            return math.fsum(xs) / len(xs) if xs else None
+
+        out.append(LossRow(kv, mean("loss"), len(rows), mean("d"), mean("l_sub"), mean("sup")))
+    return out
+
+
+_RANGE = re.compile(r"^\s*(\d+)\s*\.\.\s*(\d+)\s*(?::\s*(x?)(\d+(?:\.\d+)?))?\s*$")
+
+
+def parse_int_list(text: str, name: str = "k") -> list[int]:
+    """'31', '31,63,127', '1..100', '0..1000:100' (step) or '32..1024:x2' (factor) → ints."""
+    out: list[int] = []
+    for part in str(text).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        m = _RANGE.match(part)
+        if m:
+            a, b, geo, step = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
+            if b < a:
+                raise ValueError(f"{name}: empty range {part!r}")
+            if geo:
+                f = float(step)
+                if f <= 1:
+                    raise ValueError(f"{name}: the factor in {part!r} must exceed 1")
+                v = a
+                if v == 0:
+                    raise ValueError(f"{name}: a geometric range cannot start at 0")
+                vals = []
+                while v <= b:
+                    vals.append(int(round(v)))
+                    v *= f
+            else:
+                s = int(float(step)) if step else 1
+                if s < 1:
+                    raise ValueError(f"{name}: the step in {part!r} must be at least 1")
+                vals = list(range(a, b + 1, s))
+            if len(vals) > 10**6:
+                raise ValueError(f"{name}: range {part!r} has more than a million values")
+            out.extend(vals)
+            continue
+        try:
+            v = float(part)
+        except ValueError:
+            raise ValueError(f"{name}: expected whole numbers, a comma list or a range like 32..1024:x2, got {part!r}") from None
+        if not math.isfinite(v) or v != int(v):
+            raise ValueError(f"{name}: expected whole numbers, got {part!r}")
+        if v < 0:
+            raise ValueError(f"{name}: must be non-negative, got {part!r}")
+        out.append(int(v))
+    if not out:
+        raise ValueError(f"{name}: no values given")
+    return out
+
+
+def parse_float_list(text: str, name: str) -> list[float]:
+    """'2.02' or '2.02,2.64,3.29' → floats (finite)."""
+    out = []
+    for part in str(text).split(","):
+        if part.strip():
+            out.append(_number(part, name))
+    if not out or any(v is None for v in out):
+        raise ValueError(f"{name}: expected numbers, got {text!r}")
+    return out
