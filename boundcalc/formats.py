@@ -125,19 +125,20 @@ def label(key: str) -> str:
 
 def rich_table(rows: Sequence[dict], columns: Iterable[str], title: str | None = None, digits: int = 10):
     """A rich Table of the rows (numbers right-aligned); one wide row is shown vertically."""
+    from rich.markup import escape
     from rich.table import Table
 
     cols = list(columns)
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=escape(title) if title else None, title_justify="left", header_style="bold")
     if len(rows) == 1 and len(cols) > 6:
         table.add_column("quantity")
         table.add_column("value", justify="right")
         for c in cols:
-            table.add_row(label(c), cell(rows[0].get(c), digits))
+            table.add_row(escape(label(c)), escape(cell(rows[0].get(c), digits)))
         return table
     for c in cols:
         numeric = any(isinstance(_clean(r.get(c)), (int, float)) and not isinstance(r.get(c), bool) for r in rows)
-        table.add_column(label(c), justify="right" if numeric else "left", overflow="fold")
+        table.add_column(escape(label(c)), justify="right" if numeric else "left", overflow="fold")
     for r in rows:
-        table.add_row(*(label(str(r[c])) if c == "quantity" else cell(r.get(c), digits) for c in cols))
+        table.add_row(*(escape(label(str(r[c])) if c == "quantity" else cell(r.get(c), digits)) for c in cols))
     return table

@@ -193,7 +193,7 @@ def read_losses(
     kcol = None if k is not None else _pick(columns, k_key, _K_NAMES, "K", "--k-key", required=False)
     if k is None and kcol is None:
         raise ValueError(f"{path}: no column holds K; fix it with --k or name it with --k-key (columns: {', '.join(columns)})")
-    loss_cols = [c for c in columns if c != kcol]
+    loss_cols = columns if loss_key is not None else [c for c in columns if c != kcol]
     lcol = _pick(loss_cols, loss_key, _LOSS_WORDS, "loss", "--loss-key")
     extra = {name: _pick(columns, key, (), name, flag) if key else None
              for name, key, flag in (("d", d_key, "--d-key"), ("l_sub", l_sub_key, "--l-sub-key"), ("sup", sup_key, "--sup-key"))}

@@ -1,0 +1,176 @@
+"""The command line: documented examples, formats, errors (exit 2, one line, no traceback)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+import boundcalc as bc
+from boundcalc.cli import app
+
+runner = CliRunner()
+
+EXAMPLES = [
+    "coverage --classes 1000 --k 7700",
+    "collision --classes 10 --k 31,63,127",
+    "draws --prior imagenet1k",
+    "bound --classes 10 --loss 2.02 --k 31 --d -1.16 --temperature 0.5",
+    "simulate --classes 10 --k 31 --trials 100000 --seed 0",
+    "presets",
+]
+
+
+def run(args: str, input: str | None = None):
+    return runner.invoke(app, args.split(), input=input)
+
+
+@pytest.mark.parametrize("args", EXAMPLES)
+def test_documented_examples_run(args):
+    res = run(args)
+    assert res.exit_code == 0, res.output
+    assert res.output.strip()
+
+
+def test_every_help_shows_its_example():
+    for args in EXAMPLES:
+        name = args.split()[0]
+        res = runner.invoke(app, [name, "--help"], terminal_width=200)
+        assert res.exit_code == 0
+        assert "boundcalc " + args in " ".join(res.output.split()), name
+    assert run("--help").exit_code == 0
+
+
+def test_real_subprocess():
+    out = subprocess.run([sys.executable, "-m", "boundcalc", "coverage", "--classes", "1000", "--k", "7700", "-f", "json"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["upsilon"] == pytest.approx(bc.coverage_probability(7701, 1000), rel=1e-14)
+    bad = subprocess.run([sys.executable, "-m", "boundcalc", "coverage", "--classes", "0", "--k", "3"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "--classes" in bad.stderr
+
+
+def test_coverage_json_keys_and_values():
+    data = json.loads(run("coverage --prior imagenet1k --k 7700 --target 0.99 -f json").output)
+    for key in ["k", "draws", "upsilon", "log_upsilon", "one_minus_upsilon", "expected_draws", "k_for_target"]:
+        assert key in data
+    assert data["draws"] == 7701
+    assert data["k_for_target"] == bc.draws_for_coverage(0.99, "imagenet1k") - 1
+    many = json.loads(run("coverage -c 10 --k 9..12 -f json").output)
+    assert [r["k"] for r in many] == [9, 10, 11, 12] and many[0]["upsilon"] == bc.coverage_probability(10, 10)
+    assert json.loads(run("coverage -c 10 --draws 32 -f json").output)["k"] == 31
+
+
+def test_collision_and_draws_json():
+    data = json.loads(run("collision -c 10 --k 31 -f json").output)
+    assert {"k", "tau", "collision_term"} <= set(data)
+    assert data["collision_term"] == bc.collision_term(31, 10)
+    d = json.loads(run("draws --prior cifar100 -f json").output)
+    assert math.ceil(d["expected"]) == 519 and d["std"] > 0 and "quantile_0.99" in d
+
+
+def test_bound_json_rows():
+    rows = json.loads(run("bound -c 10 --loss 2.02,2.64 --k 31,63 -f json").output)
+    assert len(rows) == 8
+    for r in rows:
+        for key in ["k", "method", "loss", "upper_bound", "log_upper_bound", "status"]:
+            assert key in r
+    statuses = {r["method"]: r["status"] for r in rows if r["k"] == 31}
+    assert statuses == {"arora": "assumes_d_zero", "nozawa-sato": "assumes_d_zero", "ash": "ok", "bao": "needs_temperature"}
+    one = json.loads(run("bound -c 10 --loss 3 --k 5 --method nozawa-sato -f json").output)
+    assert one["status"] == "vacuous" and one["upper_bound"] is None
+
+
+def test_bound_from_log_and_stdin(tmp_path):
+    f = tmp_path / "metrics.csv"
+    f.write_text("k,loss,d\n31,2.0,-1.16\n31,2.04,-1.16\n63,2.64,-1.17\n")
+    rows = json.loads(run(f"bound -c 10 --log {f} --d-key d -t 0.5 -f json").output)
+    assert {r["n_rows"] for r in rows if r["k"] == 31} == {2}
+    assert all(r["status"] == "ok" for r in rows)
+    res = runner.invoke(app, ["bound", "-c", "10", "--log", "-", "--method", "ash", "-f", "json"], input='{"k": 31, "loss": 2.0}\n{"k": 63, "loss": 2.6}\n')
+    assert res.exit_code == 0, res.output
+    assert len(json.loads(res.output)) == 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "markdown", "latex", "table", "json"])
+def test_formats_and_output_file(tmp_path, fmt):
+    out = tmp_path / f"t.{fmt}"
+    res = run(f"bound -c 10 --loss 2.02 --k 31 --d -1.16 -t 0.5 -f {fmt} -o {out}")
+    assert res.exit_code == 0, res.output
+    text = out.read_text()
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(text)))
+        assert len(rows) == 4 and float(rows[1]["upper_bound"]) > 0
+    elif fmt == "markdown":
+        assert text.startswith("| k | method |") and text.count("\n") == 6
+    elif fmt == "latex":
+        assert "\\begin{tabular}" in text and "nozawa-sato" in text and "\\bottomrule" in text
+    elif fmt == "json":
+        assert len(json.loads(text)) == 4
+    else:
+        assert "nozawa-sato" in text
+
+
+@pytest.mark.parametrize(
+    "args,msg",
+    [
+        ("coverage --classes 0 --k 3", "--classes"),
+        ("coverage --classes 10 --k -3", "--k"),
+        ("coverage --classes 10 --k 2.5", "--k"),
+        ("coverage --prior nope --k 3", "known presets"),
+        ("coverage --classes 10 --prior cifar10 --k 3", "exactly one"),
+        ("coverage --classes 10", "exactly one of --k"),
+        ("coverage --classes 10 --k 3 --target 1.5", "--target"),
+        ("bound --classes 10 --loss nan --k 3", "--loss"),
+        ("bound --classes 10 --loss inf --k 3", "--loss"),
+        ("bound --classes 10 --loss 2 --k 3 --d 0.5", "d"),
+        ("bound --classes 10 --loss 2 --k 3 --method foo", "--method"),
+        ("bound --classes 10 --log /nonexistent.csv", "no such file"),
+        ("bound --classes 10 --loss 2 --log x.csv", "one or the other"),
+        ("coverage --prior-file /nonexistent.json --k 3", "no such file"),
+        ("simulate --classes 1000000000 --k 3 --trials 10", "too many"),
+    ],
+)
+def test_errors_exit_2_with_one_line(args, msg):
+    res = run(args)
+    assert res.exit_code == 2, res.output
+    assert msg in res.output
+    assert "Traceback" not in res.output
+
+
+def test_huge_values_answer_quickly():
+    t = time.perf_counter()
+    res = run("coverage --classes 1000000000 --k 1000000000000 -f json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert 0 <= data["upsilon"] <= 1 and data["log_one_minus_upsilon"] < 0
+    res = run("bound --classes 1000000000 --loss 25 --k 1000000000000 -t 0.1 -f json")
+    assert res.exit_code == 0, res.output
+    assert time.perf_counter() - t < 30
+
+
+def test_zero_count_warning(tmp_path):
+    f = tmp_path / "counts.txt"
+    f.write_text("5\n0\n3\n")
+    res = run(f"coverage --prior-file {f} --k 5")
+    assert res.exit_code == 0 and "dropped 1 class" in res.output
+
+
+def test_labels_prior(tmp_path):
+    f = tmp_path / "y.txt"
+    f.write_text("a\nb\na\nc\n")
+    data = json.loads(run(f"coverage --labels {f} --k 2 -f json").output)
+    assert data["upsilon"] == pytest.approx(bc.coverage_probability(3, [2, 1, 1]), rel=1e-14)
+
+
+def test_version():
+    assert bc.__version__ in run("--version").output
