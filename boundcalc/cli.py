@@ -8,7 +8,7 @@ import warnings
 from enum import Enum
 from functools import wraps
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 
 import typer
 from rich.console import Console
@@ -438,6 +438,98 @@ def simulate(
         notes.append("exact collision values are for i.i.d. draws only; without replacement only the estimates are shown.")
     _emit(rows, ["quantity", "exact", "estimate", "ci_low", "ci_high", "within_ci"], fmt, output,
           f"Monte Carlo, K = {k} — {p}", digits, notes, json_columns=list(rows[0]))
+
+
+# ------------------------------------------------------------------------ plots
+@plot_app.command("bounds")
+@command
+def plot_bounds(
+    classes: Optional[int] = ClassesOpt,
+    prior: Optional[str] = PriorOpt,
+    prior_file: Optional[Path] = PriorFileOpt,
+    labels: Optional[Path] = LabelsOpt,
+    loss: Optional[str] = typer.Option(None, "--loss", "-l", help="Contrastive losses, one per K (comma list)."),
+    k: Optional[str] = typer.Option(None, "--k", "-k", help="Negatives K (comma list or range)."),
+    log: Optional[Path] = typer.Option(None, "--log", help="Logged losses instead of --loss/--k.", allow_dash=True),
+    loss_key: Optional[str] = typer.Option(None, "--loss-key", help="Loss column/tag in --log."),
+    k_key: Optional[str] = typer.Option(None, "--k-key", help="Column holding K in --log."),
+    d_key: Optional[str] = typer.Option(None, "--d-key", help="Column holding d(f) in --log."),
+    sup_key: Optional[str] = typer.Option(None, "--sup-key", help="Column holding the measured L_sup in --log."),
+    d: Optional[str] = typer.Option(None, "--d", help="d(f) ≤ 0 (one, or one per K)."),
+    temperature: Optional[float] = typer.Option(None, "--temperature", "-t", help="Temperature t (for Bao et al.)."),
+    measured_sup: Optional[str] = typer.Option(None, "--measured-sup", help="Measured L_sup per K, drawn as markers."),
+    method: str = MethodOpt,
+    output: Path = typer.Option(..., "--output", "-o", help="Figure file: .png, .svg or .pdf."),
+    title: Optional[str] = typer.Option(None, "--title", help="Figure title."),
+):
+    """Every bound against K on log axes; vacuous points marked, measured L_sup as dots.
+
+    Example: [bold]boundcalc plot bounds --classes 10 --loss 2.02,2.64,3.29,3.96,4.64 --k 31,63,127,255,511 --d -1.16,-1.17,-1.18,-1.18,-1.19 -t 0.5 -o bounds.png[/]
+    """
+    from .bounds import compute_bounds
+    from .plotting import bounds_figure, save
+
+    p = _prior(classes, prior, prior_file, labels)
+    ks, losses, ds, subs, sups, _ = _bound_inputs(loss, k, log, loss_key, k_key, d_key, None, sup_key, False, d, None, measured_sup)
+    rows = []
+    for kv, lv, dv in zip(ks, losses, ds):
+        rows += compute_bounds(lv, kv, p, _methods(method), dv, None, None, temperature)
+    measured = {kv: sv for kv, sv in zip(ks, sups) if sv is not None}
+    fig, _ = bounds_figure(rows, measured or None, title or f"Bounds on the supervised loss — {p}")
+    err_console.print(f"wrote {save(fig, output)}")
+
+
+@plot_app.command("coverage")
+@command
+def plot_coverage(
+    classes: List[int] = typer.Option([], "--classes", "-c", help="Uniform prior over C classes (repeatable)."),
+    prior: List[str] = typer.Option([], "--prior", "-p", help="Preset name (repeatable)."),
+    prior_file: List[Path] = typer.Option([], "--prior-file", help="Counts or weights file (repeatable)."),
+    labels: List[Path] = typer.Option([], "--labels", help="Per-sample labels file (repeatable)."),
+    k_max: int = typer.Option(..., "--k-max", help="Largest K on the axis."),
+    without_replacement: bool = WorOpt,
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Figure file (.png, .svg, .pdf); without it, a terminal chart."),
+    title: Optional[str] = typer.Option(None, "--title", help="Figure title."),
+):
+    """Coverage υ_{K+1} and 1 − υ against K, E[T] and the 50/90/99% points marked; several priors share one plot.
+
+    Example: [bold]boundcalc plot coverage --classes 1000 --prior imagenet1k --k-max 16000 -o coverage.png[/]
+    """
+    from .priors import Prior
+
+    priors = [Prior.uniform(c) for c in classes] + [Prior.preset(n) for n in prior]
+    priors += [Prior.from_file(f) for f in prior_file] + [Prior.from_file(f, labels=True) for f in labels]
+    if not priors:
+        raise ValueError("give at least one of --classes, --prior, --prior-file, --labels")
+    if any(c < 1 for c in classes):
+        raise ValueError("--classes: must be at least 1")
+    if output is None:
+        _terminal_coverage(priors, k_max, not without_replacement)
+        return
+    from .plotting import coverage_figure, save
+
+    fig, _ = coverage_figure(priors, k_max, not without_replacement, title=title)
+    err_console.print(f"wrote {save(fig, output)}")
+
+
+def _terminal_coverage(priors, k_max: int, replace: bool) -> None:
+    """A bar chart of υ_{K+1} in the terminal, 16 rows from K = 0 to k_max."""
+    import numpy as np
+    from rich.table import Table
+
+    from .coverage import coverage_probability
+
+    if k_max < 1:
+        raise ValueError(f"--k-max: must be at least 1, got {k_max}")
+    ks = np.unique(np.linspace(0, k_max, 16).round().astype(np.int64))
+    table = Table(title="coverage υ_(K+1) (give --output FILE.png for a figure)", title_justify="left")
+    table.add_column("K", justify="right")
+    for p in priors:
+        table.add_column(escape(p.name), no_wrap=True)
+    vals = [coverage_probability(ks + 1, p, replace) for p in priors]
+    for i, kv in enumerate(ks):
+        table.add_row(str(kv), *(f"{v[i]:.4f} {'█' * int(round(v[i] * 20))}" for v in vals))
+    out_console.print(table)
 
 
 # ------------------------------------------------------------------------ presets
