@@ -8,7 +8,7 @@ import warnings
 from enum import Enum
 from functools import wraps
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 import typer
 from rich.console import Console
@@ -530,6 +530,132 @@ def _terminal_coverage(priors, k_max: int, replace: bool) -> None:
     for i, kv in enumerate(ks):
         table.add_row(str(kv), *(f"{v[i]:.4f} {'█' * int(round(v[i] * 20))}" for v in vals))
     out_console.print(table)
+
+
+# ------------------------------------------------------------------------ measure
+def _load_array(path: Path, name: str):
+    import numpy as np
+
+    if not Path(path).is_file():
+        raise ValueError(f"{name}: {path}: no such file")
+    if Path(path).suffix == ".pt":
+        from .measure import require_torch
+
+        torch = require_torch()
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise ValueError(f"{name}: {path}: not a readable tensor file ({exc})") from None
+    try:
+        return np.load(path, allow_pickle=False)
+    except Exception as exc:
+        raise ValueError(f"{name}: {path}: not a readable .npy file ({exc})") from None
+
+
+def _factory(spec: str, name: str):
+    import importlib
+
+    if ":" not in spec:
+        raise ValueError(f"{name}: expected module:factory, got {spec!r}")
+    mod_name, func_name = spec.split(":", 1)
+    if "" not in sys.path and "." not in sys.path:
+        sys.path.insert(0, "")
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as exc:
+        raise ValueError(f"{name}: cannot import {mod_name!r} ({exc})") from None
+    func = getattr(mod, func_name, None)
+    if not callable(func):
+        raise ValueError(f"{name}: {mod_name!r} has no callable {func_name!r}")
+    return func()
+
+
+@app.command()
+@command
+def measure(
+    features: Optional[Tuple[Path, Path]] = typer.Option(None, "--features", help="Two views' features Z1 Z2 (N×D, .npy or .pt)."),
+    labels: Optional[Path] = typer.Option(None, "--labels", help="Labels Y (N integers 0..C−1, .npy or .pt)."),
+    encoder: Optional[str] = typer.Option(None, "--encoder", help="module:factory returning the encoder (instead of --features)."),
+    data: Optional[str] = typer.Option(None, "--data", help="module:factory returning a loader of (views, labels)."),
+    k: int = typer.Option(..., "--k", "-k", help="Negatives K: batches of K+1 rows."),
+    temperature: float = typer.Option(..., "--temperature", "-t", help="Temperature t of the scores."),
+    means: Optional[Path] = typer.Option(None, "--means", help="Mean-classifier weights μ (C×D); default: class means of the features."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Shuffle the rows with this seed before batching."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1 … (default: CUDA when present)."),
+    classes: Optional[int] = typer.Option(None, "--classes", "-c", help="Prior for the bounds: uniform over C (default: the label counts).", rich_help_panel="Prior"),
+    prior: Optional[str] = typer.Option(None, "--prior", "-p", help="Prior for the bounds: a preset.", rich_help_panel="Prior"),
+    prior_file: Optional[Path] = typer.Option(None, "--prior-file", help="Prior for the bounds: counts or weights file.", rich_help_panel="Prior"),
+    method: str = MethodOpt,
+    fmt: Format = FormatOpt,
+    output: Optional[Path] = OutputOpt,
+    digits: int = typer.Option(6, "--digits", min=1, max=17, help="Significant digits in table output.", rich_help_panel="Output"),
+):
+    """Measure every term of the bounds from saved features (or an encoder), then the bounds.
+
+    Example: [bold]boundcalc measure --features z1.npy z2.npy --labels y.npy --k 255 --temperature 0.5[/]
+
+    From your encoder: [bold]boundcalc measure --encoder examples.torch_encoder:make_encoder --data examples.torch_encoder:make_loader --k 15 -t 0.5[/]
+    """
+    import numpy as np
+
+    from .bounds import compute_bounds
+    from .measure import extract_features, measure as run_measure
+    from .priors import Prior
+
+    if (features is None) == (encoder is None):
+        raise ValueError("give either --features Z1 Z2 with --labels, or --encoder with --data")
+    if features is not None:
+        if labels is None or data is not None:
+            raise ValueError("--features needs --labels (and no --data)")
+        z1, z2 = _load_array(features[0], "--features"), _load_array(features[1], "--features")
+        y = _load_array(labels, "--labels")
+    else:
+        if data is None or labels is not None:
+            raise ValueError("--encoder needs --data (and no --labels)")
+        z1, z2, y = extract_features(_factory(encoder, "--encoder"), _factory(data, "--data"), device=device)
+    mu = _load_array(means, "--means") if means is not None else None
+    res = run_measure(z1, z2, y, k, temperature, means=mu, shuffle_seed=seed, device=device)
+    given = [x is not None for x in (classes, prior, prior_file)]
+    if sum(given) > 1:
+        raise ValueError("give at most one of --classes, --prior, --prior-file")
+    if any(given):
+        p = _prior(classes, prior, prior_file, None)
+    else:
+        p = Prior.from_labels(np.asarray(y.cpu() if hasattr(y, "cpu") else y).ravel().astype(np.int64), name="label counts")
+    bounds = compute_bounds(res.l_cont, k, p, _methods(method), d=res.d, l_sub=res.l_sub_uncovered,
+                            collision_term=res.collision_term, temperature=temperature, measured_sup=res.l_sup)
+    terms = res.as_dict()
+    rows = [b.as_dict() for b in bounds]
+    if fmt == Format.json:
+        text = to_json_measure(terms, rows)
+        if output is not None:
+            Path(output).write_text(text)
+            err_console.print(f"wrote {output}")
+        else:
+            sys.stdout.write(text)
+        return
+    term_cols = ["l_cont", "upsilon", "tau", "sup_part", "sub_part", "collision_term", "d", "l_sup_covered",
+                 "l_sup", "accuracy", "lower_bound", "n_anchors", "n_batches"]
+    bound_cols = ["method", "upper_bound", "status", "holds"]
+    if fmt == Format.table:
+        out = Console(file=open(output, "w"), width=200, no_color=True) if output else out_console
+        from .formats import rich_table
+
+        shown = {**terms, "lower_bound_l_cont": terms["lower_bound"]}
+        cols = [c if c != "lower_bound" else "lower_bound_l_cont" for c in term_cols]
+        out.print(rich_table([shown], cols, title=f"measured terms — K = {k}, t = {temperature:g}", digits=digits))
+        out.print(rich_table(rows, bound_cols + ["notes"], title=f"bounds on L_sup — {p}; holds = bound ≥ measured L_sup", digits=digits))
+        return
+    flat = [{**{c: terms[c] for c in term_cols}, **r} for r in rows]
+    _emit(flat, ["k", "method", "loss", "upper_bound", "status", "measured_sup", "holds"] + term_cols, fmt, output,
+          f"measured terms and bounds — K = {k}", digits)
+
+
+def to_json_measure(terms: dict, rows: list[dict]) -> str:
+    """The measure command's JSON: the measured terms plus a "bounds" list."""
+    from .formats import to_json
+
+    return to_json([{**terms, "bounds": rows}]) + "\n"
 
 
 # ------------------------------------------------------------------------ presets

@@ -19,6 +19,10 @@ FORMATS = ("table", "json", "csv", "markdown", "latex")
 def _clean(v):
     if isinstance(v, float) and not math.isfinite(v):
         return None
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
     if hasattr(v, "item") and not isinstance(v, (list, dict)):  # numpy scalar
         return _clean(v.item())
     return v
@@ -112,6 +116,14 @@ LABELS = {
     "lower_bound": "L_sup ≥",
     "measured_sup": "L_sup (measured)",
     "within_ci": "in 95% CI",
+    "l_cont": "L_cont",
+    "l_sup": "L_sup (mean classifier)",
+    "l_sup_covered": "E[L_sup | covered]",
+    "sup_part": "sup part",
+    "sub_part": "sub part",
+    "lower_bound_l_cont": "L_cont ≥ (Nozawa–Sato)",
+    "n_anchors": "anchors",
+    "n_batches": "batches",
     "ci_low": "95% low",
     "ci_high": "95% high",
 }

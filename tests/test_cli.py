@@ -174,3 +174,31 @@ def test_labels_prior(tmp_path):
 
 def test_version():
     assert bc.__version__ in run("--version").output
+
+
+def test_import_and_help_stay_light():
+    code = ("import sys, boundcalc, boundcalc.cli; "
+            "print(','.join(m for m in ('scipy', 'sympy', 'mpmath', 'torch', 'matplotlib', 'tensorboard') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == ""
+    helped = subprocess.run([sys.executable, "-m", "boundcalc", "--help"], capture_output=True, text=True, timeout=60)
+    assert helped.returncode == 0 and "coverage" in helped.stdout
+
+
+@pytest.mark.parametrize(
+    "module,args,extra",
+    [
+        ("torch", "measure --features a.npy b.npy --labels y.npy --k 3 -t 0.5", "torch"),
+        ("matplotlib", "plot coverage --classes 10 --k-max 50 -o x.png", "plot"),
+    ],
+)
+def test_missing_extra_is_named(monkeypatch, tmp_path, module, args, extra):
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("a.npy", "b.npy", "y.npy"):
+        np.save(name, np.zeros(4))
+    monkeypatch.setitem(sys.modules, module, None)
+    res = run(args)
+    assert res.exit_code == 2, res.output
+    assert f'"{extra}" extra' in res.output

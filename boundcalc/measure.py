@@ -1,0 +1,320 @@
+"""Measure every term of the bounds from a trained encoder or from saved features (torch).
+
+Optional extra ``torch``. Nothing here is imported by ``import boundcalc``. Definitions follow
+math.md and the authors' bound code with single-view negatives:
+
+* batches are consecutive blocks of B = K+1 rows (after an optional seeded shuffle); an
+  incomplete last block is dropped; u = normalise(z1), v = normalise(z2);
+* L_cont = mean over anchors of −log softmax_j(u_i·v_j / t)[j = i], j over the batch;
+* the mean classifier μ_c = per-class mean of m_i = (u_i + v_i)/2 (or given);
+* a batch is *covered* when it contains all C classes; its anchors add the cross-entropy of
+  u_i·μ_c / t over all C classes to the "sup" sum, the others add the cross-entropy over the
+  classes present in their batch to the "sub" sum;
+* collision: each anchor adds ln(count of its class in its batch) = ln(1 + Col_i);
+  τ̂ = share of anchors whose class appears again in their batch;
+* d = mean of min(0, u_i·(μ_{y_i} − m_i)) / t.
+
+Memory: score matrices are built in chunks of at most ``chunk_elements`` entries (B×B per batch
+and N×C for the classifier), so B = 65,536 and N = 10^7 fit in a few GB; all sums are
+accumulated in float64. With ``torch.distributed`` initialised each rank measures its shard,
+μ and the sums are all-reduced, and the result equals the single-process one (when every shard
+is a whole number of batches).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Iterable
+
+__all__ = ["Measurement", "measure", "extract_features", "average_features", "default_device", "require_torch"]
+
+_DEFAULT_CHUNK = 1 << 24  # 16M scores (64 MB in float32) per block of work
+
+
+def require_torch():
+    """Import torch, or explain which extra to install."""
+    try:
+        import torch
+    except ImportError:
+        raise ValueError('this needs the "torch" extra: pip install "boundcalc[torch]" (CPU: pip install torch==2.13.0)') from None
+    return torch
+
+
+def default_device():
+    """CUDA when present, else the CPU."""
+    torch = require_torch()
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """The measured terms, each already divided by the number of anchors."""
+
+    l_cont: float
+    upsilon: float
+    tau: float
+    sup_part: float
+    sub_part: float
+    collision_term: float
+    d: float
+    l_sup_covered: float | None
+    l_sub_uncovered: float | None
+    l_sup: float
+    accuracy: float
+    lower_bound: float
+    n_anchors: int
+    n_batches: int
+    k: int
+    temperature: float
+    num_classes: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _as_tensor(x, name: str, device, dtype=None):
+    torch = require_torch()
+    if isinstance(x, torch.Tensor):
+        t = x
+    else:
+        import numpy as np
+
+        arr = np.asarray(x)
+        if arr.dtype == object:
+            raise TypeError(f"{name}: expected a numeric array")
+        t = torch.from_numpy(arr)
+    if dtype is not None:
+        t = t.to(dtype)
+    return t.to(device)
+
+
+def _all_reduce(t):
+    torch = require_torch()
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.all_reduce(t)
+    return t
+
+
+def measure(
+    z1,
+    z2,
+    labels,
+    k: int,
+    temperature: float,
+    means=None,
+    averaged=None,
+    num_classes: int | None = None,
+    shuffle_seed: int | None = None,
+    device=None,
+    dtype=None,
+    chunk_elements: int = _DEFAULT_CHUNK,
+) -> Measurement:
+    """Measure L_cont, υ̂, τ̂, the sup/sub parts, the collision term, d and the mean-classifier
+    L_sup and accuracy from two views' features (N×D each) and labels (N, integers 0..C−1).
+
+    ``k`` is the number of negatives (batch size B = K+1), ``means`` optional C×D
+    mean-classifier weights, ``averaged`` optional N×D augmentation-averaged features m_i
+    (default (u_i + v_i)/2). Inputs may be numpy arrays or tensors on any device.
+    """
+    torch = require_torch()
+    device = torch.device(device) if device is not None else default_device()
+    dtype = dtype or torch.float32
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k: expected a whole number of negatives ≥ 1, got {k!r}")
+    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
+        raise ValueError(f"temperature: must be a positive number, got {temperature!r}")
+    if chunk_elements < 1:
+        raise ValueError("chunk_elements: must be positive")
+    z1 = _as_tensor(z1, "z1", device, dtype)
+    z2 = _as_tensor(z2, "z2", device, dtype)
+    y = _as_tensor(labels, "labels", device)
+    if z1.ndim != 2 or z1.shape != z2.shape:
+        raise ValueError(f"z1, z2: expected two N×D arrays of one shape, got {tuple(z1.shape)} and {tuple(z2.shape)}")
+    if y.ndim != 1 or y.shape[0] != z1.shape[0]:
+        raise ValueError(f"labels: expected N = {z1.shape[0]} labels, got shape {tuple(y.shape)}")
+    if y.dtype.is_floating_point or y.dtype == torch.bool:
+        if y.dtype == torch.bool or not torch.equal(y, y.round()):
+            raise ValueError("labels: expected integer class indices")
+    y = y.long()
+    if not (torch.isfinite(z1).all() and torch.isfinite(z2).all()):
+        raise ValueError("z1, z2: features must be finite")
+    if y.numel() and int(y.min()) < 0:
+        raise ValueError("labels: class indices must be non-negative")
+    local_max = torch.tensor([int(y.max()) + 1 if y.numel() else 0], device=device)
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.all_reduce(local_max, op=torch.distributed.ReduceOp.MAX)
+    c = int(means.shape[0]) if means is not None else int(num_classes or local_max.item())
+    if int(local_max.item()) > c:
+        raise ValueError(f"labels: found class index {int(local_max.item()) - 1} but only {c} classes")
+    b = k + 1
+    t = float(temperature)
+
+    u = torch.nn.functional.normalize(z1, dim=1)
+    v = torch.nn.functional.normalize(z2, dim=1)
+    m = _as_tensor(averaged, "averaged", device, dtype) if averaged is not None else (u + v) / 2
+    if m.shape != u.shape:
+        raise ValueError(f"averaged: expected shape {tuple(u.shape)}, got {tuple(m.shape)}")
+    if means is None:  # per-class mean of m over all ranks
+        sums = torch.zeros(c, u.shape[1], dtype=torch.float64, device=device).index_add_(0, y, m.double())
+        counts = torch.zeros(c, dtype=torch.float64, device=device).index_add_(0, y, torch.ones_like(y, dtype=torch.float64))
+        _all_reduce(sums)
+        _all_reduce(counts)
+        mu = (sums / counts.clamp_min(1).unsqueeze(1)).to(dtype)
+    else:
+        mu = _as_tensor(means, "means", device, dtype)
+        if mu.ndim != 2 or mu.shape[1] != u.shape[1]:
+            raise ValueError(f"means: expected C×{u.shape[1]}, got {tuple(mu.shape)}")
+
+    if shuffle_seed is not None:
+        g = torch.Generator(device="cpu").manual_seed(int(shuffle_seed))
+        perm = torch.randperm(u.shape[0], generator=g).to(device)
+        u, v, m, y = u[perm], v[perm], m[perm], y[perm]
+    nb = u.shape[0] // b
+    n = nb * b
+    u, v, m, y = u[:n], v[:n], m[:n], y[:n]
+    acc = torch.zeros(10, dtype=torch.float64, device=device)
+    # 0 l_cont, 1 covered anchors, 2 sup, 3 sub, 4 collision, 5 tau, 6 d, 7 l_sup, 8 correct, 9 anchors
+    if nb:
+        _contrastive(u, v, b, t, chunk_elements, acc)
+        _classifier(u, m, y, mu, b, c, t, chunk_elements, acc)
+    acc[9] = n
+    _all_reduce(acc)
+    total = float(acc[9])
+    if total == 0:
+        raise ValueError(f"no complete batch: need at least B = K+1 = {b} rows, got {z1.shape[0]}")
+    vals = (acc / total).tolist()
+    ups, sup, sub, col, d = vals[1], vals[2], vals[3], vals[4], vals[6]
+    return Measurement(
+        l_cont=vals[0], upsilon=ups, tau=vals[5], sup_part=sup, sub_part=sub, collision_term=col, d=d,
+        l_sup_covered=sup / ups if ups > 0 else None, l_sub_uncovered=sub / (1 - ups) if ups < 1 else None,
+        l_sup=vals[7], accuracy=vals[8], lower_bound=0.5 * (sup + sub + col) + d,
+        n_anchors=int(total), n_batches=int(total) // b, k=k, temperature=t, num_classes=c,
+    )
+
+
+def _contrastive(u, v, b: int, t: float, chunk: int, acc) -> None:
+    """Add Σ_i −log softmax_j(u_i·v_j/t)[i] over all anchors to acc[0], in chunks."""
+    torch = require_torch()
+    nb = u.shape[0] // b
+    ub = u.view(nb, b, -1)
+    vb = v.view(nb, b, -1)
+    per = max(1, chunk // (b * b))
+    if per >= 1 and b * b <= chunk:
+        for s in range(0, nb, per):
+            scores = torch.bmm(ub[s : s + per], vb[s : s + per].transpose(1, 2)) / t
+            diag = torch.diagonal(scores, dim1=1, dim2=2)
+            acc[0] += (torch.logsumexp(scores, dim=2) - diag).double().sum()
+        return
+    rows = max(1, chunk // b)
+    for s in range(nb):  # one batch at a time, rows in chunks
+        for r in range(0, b, rows):
+            scores = ub[s, r : r + rows] @ vb[s].T / t
+            diag = (ub[s, r : r + rows] * vb[s, r : r + rows]).sum(1) / t
+            acc[0] += (torch.logsumexp(scores, dim=1) - diag).double().sum()
+
+
+def _classifier(u, m, y, mu, b: int, c: int, t: float, chunk: int, acc) -> None:
+    """Coverage, collisions, τ̂, d, the sup/sub cross-entropies, L_sup and accuracy."""
+    torch = require_torch()
+    n = u.shape[0]
+    nb = n // b
+    batch_of = torch.arange(n, device=u.device) // b
+    rows = max(1, chunk // max(c, 1))
+    # per-batch class counts, in chunks of batches
+    per_b = max(1, chunk // max(c, 1))
+    covered_batch = torch.empty(nb, dtype=torch.bool, device=u.device)
+    own_count = torch.empty(n, dtype=torch.float64, device=u.device)
+    yb = y.view(nb, b)
+    for s in range(0, nb, per_b):
+        blk = yb[s : s + per_b]
+        counts = torch.zeros(blk.shape[0], c, dtype=torch.int64, device=u.device)
+        counts.scatter_add_(1, blk, torch.ones_like(blk))
+        covered_batch[s : s + per_b] = (counts > 0).all(1)
+        own_count[s * b : (s + blk.shape[0]) * b] = counts.gather(1, blk).reshape(-1).double()
+    acc[1] += covered_batch[batch_of].double().sum()
+    acc[4] += torch.log(own_count).sum()
+    acc[5] += (own_count >= 2).double().sum()
+    for s in range(0, n, rows):
+        us, ms, ys = u[s : s + rows], m[s : s + rows], y[s : s + rows]
+        logits = us @ mu.T / t
+        lse_all = torch.logsumexp(logits, dim=1)
+        target = logits.gather(1, ys[:, None]).squeeze(1)
+        ce = (lse_all - target).double()
+        acc[7] += ce.sum()
+        acc[8] += (logits.argmax(1) == ys).double().sum()
+        cov = covered_batch[batch_of[s : s + rows]]
+        acc[2] += ce[cov].sum()
+        if (~cov).any():
+            idx = torch.nonzero(~cov).squeeze(1)
+            bidx = batch_of[s : s + rows][idx]
+            present = torch.zeros(idx.numel(), c, dtype=torch.bool, device=u.device)
+            present.scatter_(1, yb[bidx], True)
+            sub_logits = logits[idx].masked_fill(~present, float("-inf"))
+            acc[3] += (torch.logsumexp(sub_logits, dim=1) - target[idx]).double().sum()
+        gap = (us * (mu[ys] - ms)).sum(1) / t
+        acc[6] += torch.clamp(gap, max=0).double().sum()
+
+
+def _views_and_labels(batch):
+    if isinstance(batch, dict):
+        return batch["views"], batch["labels"]
+    if not isinstance(batch, (list, tuple)) or len(batch) != 2:
+        raise ValueError("data loader: each item must be (views, labels) with views a list of augmented batches")
+    return batch
+
+
+def extract_features(encoder, loader: Iterable, device=None, amp: bool = False, views: tuple[int, int] = (0, 1)):
+    """Normalised features of two views and the labels: (z1, z2, y) as CPU tensors.
+
+    ``encoder`` is an nn.Module or any callable; ``loader`` yields (views, labels) where views
+    is a list of augmented batches. Runs under ``torch.no_grad()`` with the module in eval
+    mode (restored afterwards), on ``device`` (default: CUDA when present), with optional
+    automatic mixed precision.
+    """
+    torch = require_torch()
+    device = torch.device(device) if device is not None else default_device()
+    was_training = getattr(encoder, "training", None)
+    if hasattr(encoder, "eval"):
+        encoder.eval()
+    if hasattr(encoder, "to"):
+        encoder.to(device)
+    out1, out2, ys = [], [], []
+    try:
+        with torch.no_grad(), torch.autocast(device_type=device.type, enabled=amp):
+            for batch in loader:
+                vs, y = _views_and_labels(batch)
+                a = encoder(vs[views[0]].to(device)).float()
+                bb = encoder(vs[views[1]].to(device)).float()
+                out1.append(torch.nn.functional.normalize(a, dim=1).cpu())
+                out2.append(torch.nn.functional.normalize(bb, dim=1).cpu())
+                ys.append(torch.as_tensor(y).cpu())
+    finally:
+        if was_training and hasattr(encoder, "train"):
+            encoder.train()
+    if not ys:
+        raise ValueError("data loader: yielded no batches")
+    return torch.cat(out1), torch.cat(out2), torch.cat(ys).long()
+
+
+def average_features(encoder, loader: Iterable, device=None, amp: bool = False):
+    """Mean over all views of the normalised features, per sample, and the labels: (m, y).
+
+    This is the mean classifier's input E_a[h(a(x))].
+    """
+    torch = require_torch()
+    device = torch.device(device) if device is not None else default_device()
+    if hasattr(encoder, "eval"):
+        encoder.eval()
+    if hasattr(encoder, "to"):
+        encoder.to(device)
+    ms, ys = [], []
+    with torch.no_grad(), torch.autocast(device_type=device.type, enabled=amp):
+        for batch in loader:
+            vs, y = _views_and_labels(batch)
+            feats = [torch.nn.functional.normalize(encoder(x.to(device)).float(), dim=1) for x in vs]
+            ms.append(torch.stack(feats).mean(0).cpu())
+            ys.append(torch.as_tensor(y).cpu())
+    if not ys:
+        raise ValueError("data loader: yielded no batches")
+    return torch.cat(ms), torch.cat(ys).long()
