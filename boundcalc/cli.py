@@ -582,6 +582,7 @@ def measure(
     means: Optional[Path] = typer.Option(None, "--means", help="Mean-classifier weights μ (C×D); default: class means of the features."),
     seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Shuffle the rows with this seed before batching."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1 … (default: CUDA when present)."),
+    amp: bool = typer.Option(False, "--amp", help="Automatic mixed precision when running --encoder."),
     classes: Optional[int] = typer.Option(None, "--classes", "-c", help="Prior for the bounds: uniform over C (default: the label counts).", rich_help_panel="Prior"),
     prior: Optional[str] = typer.Option(None, "--prior", "-p", help="Prior for the bounds: a preset.", rich_help_panel="Prior"),
     prior_file: Optional[Path] = typer.Option(None, "--prior-file", help="Prior for the bounds: counts or weights file.", rich_help_panel="Prior"),
@@ -612,7 +613,7 @@ def measure(
     else:
         if data is None or labels is not None:
             raise ValueError("--encoder needs --data (and no --labels)")
-        z1, z2, y = extract_features(_factory(encoder, "--encoder"), _factory(data, "--data"), device=device)
+        z1, z2, y = extract_features(_factory(encoder, "--encoder"), _factory(data, "--data"), device=device, amp=amp)
     mu = _load_array(means, "--means") if means is not None else None
     res = run_measure(z1, z2, y, k, temperature, means=mu, shuffle_seed=seed, device=device)
     given = [x is not None for x in (classes, prior, prior_file)]

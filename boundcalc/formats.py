@@ -110,6 +110,7 @@ LABELS = {
     "collision_term": "E[ln(1+Col)]",
     "expected": "E[T]",
     "ceil_expected": "⌈E[T]⌉",
+    "ceil_expected_draws": "⌈E[T]⌉",
     "std": "sd[T]",
     "upper_bound": "L_sup ≤",
     "log_upper_bound": "ln(bound)",
