@@ -200,9 +200,9 @@ def nozawa_sato(inp: BoundInputs) -> Bound:
         b.notes.append("L_sub not given: 0 used (keeps the bound valid)")
     if log_ups == -math.inf:
         b.notes.append(f"υ_{{K+1}} = 0: K+1 = {inp.k + 1} < C = {inp.prior.n_classes}")
-        return _finish(b, None if 2 * (inp.loss - d) - ct <= 0 else 0.0, -math.inf)
+        b.status = "vacuous"
+        return b
     one_minus_ups = -math.expm1(log_ups)
-    b.lower_bound = None
     return _finish(b, _log_pos(2 * (inp.loss - d) - ct - one_minus_ups * l_sub), log_ups)
 
 

@@ -639,13 +639,20 @@ def measure(
                  "l_sup", "accuracy", "lower_bound", "n_anchors", "n_batches"]
     bound_cols = ["method", "upper_bound", "status", "holds"]
     if fmt == Format.table:
-        out = Console(file=open(output, "w"), width=200, no_color=True) if output else out_console
         from .formats import rich_table
 
         shown = {**terms, "lower_bound_l_cont": terms["lower_bound"]}
         cols = [c if c != "lower_bound" else "lower_bound_l_cont" for c in term_cols]
-        out.print(rich_table([shown], cols, title=f"measured terms — K = {k}, t = {temperature:g}", digits=digits))
-        out.print(rich_table(rows, bound_cols + ["notes"], title=f"bounds on L_sup — {p}; holds = bound ≥ measured L_sup", digits=digits))
+        tables = [rich_table([shown], cols, title=f"measured terms — K = {k}, t = {temperature:g}", digits=digits),
+                  rich_table(rows, bound_cols + ["notes"], title=f"bounds on L_sup — {p}; holds = bound ≥ measured L_sup", digits=digits)]
+        if output is None:
+            for tb in tables:
+                out_console.print(tb)
+        else:
+            with open(output, "w") as fh:
+                con = Console(file=fh, width=200, no_color=True)
+                for tb in tables:
+                    con.print(tb)
         return
     flat = [{**{c: terms[c] for c in term_cols}, **r} for r in rows]
     _emit(flat, ["k", "method", "loss", "upper_bound", "status", "measured_sup", "holds"] + term_cols, fmt, output,

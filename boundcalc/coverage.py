@@ -37,7 +37,7 @@ import numpy as np
 
 from .priors import Prior, PriorLike, as_prior
 from .special import (
-    bd0,  # noqa: F401  (re-exported for tests of the pmf helpers)
+    clog1p,
     log1mexp,
     log_binom_pmf,
     log_neg_log1mexp,
@@ -132,12 +132,7 @@ class _Model:
     def yz(self, s, theta):
         """a_u · w(s e^{iθ}), shape (k, J, U)."""
         z = s[:, None] * np.exp(1j * theta)
-        if self.replace:
-            wz = z
-        else:
-            from .special import clog1p
-
-            wz = clog1p(z)
+        wz = z if self.replace else clog1p(z)
         return self.a[None, None, :] * wz[:, :, None]
 
     # -- the two generating functions: "cdf" = B Φ and "sf" = B (1 − Φ)
@@ -305,7 +300,7 @@ def _log_cdf_sf(
         high = lc > -math.log(2.0)
         if tails and high.any():
             hidx = idx[high]
-            ls = np.minimum(_log_coefficient(model, uniq[hidx], "sf"), -math.log(2.0) * 0.0)
+            ls = np.minimum(_log_coefficient(model, uniq[hidx], "sf"), 0.0)
             logsf[hidx] = ls
             logcdf[hidx] = np.log1p(-np.exp(ls))
     return logcdf[inverse].reshape(draws.shape), logsf[inverse].reshape(draws.shape)
@@ -454,8 +449,8 @@ class CoverTime:
         if q <= 0:
             return float(c)
         upper = math.inf if self.replace else float(_Model(self.prior, False).full)
-        if q >= 1:
-            return upper if (self.replace and c > 1) else (float(c) if self.replace else upper)
+        if q >= 1:  # T is unbounded (i.i.d., C > 1) or at most `upper`
+            return (math.inf if c > 1 else 1.0) if self.replace else upper
 
         def reached(n: int) -> bool:
             lc, ls = _log_cdf_sf(self.prior, np.array([n]), self.replace)

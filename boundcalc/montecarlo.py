@@ -183,13 +183,13 @@ def simulate_cover_time(
     total = total_sq = 0.0
     masses = p.per_class().astype(np.float64)
     rho = masses / masses.sum()
+    pool = None if replace else _pool(p)
     for b in _batches(trials, c):
         if replace:
             first = rng.exponential(size=(b, c)) / rho
             tau = first.max(axis=1, keepdims=True)
             t = c + rng.poisson(np.sum(rho * (tau - first), axis=1))
         else:
-            pool = _pool(p)
             first = -np.expm1(np.log(rng.random(size=(b, c))) / pool)
             tau = first.max(axis=1, keepdims=True)
             frac = np.clip((tau - first) / (1.0 - first), 0.0, 1.0)
