@@ -73,7 +73,7 @@ class Measurement:
         return asdict(self)
 
 
-def _as_tensor(x, name: str, device, dtype=None):
+def _as_tensor(x, name: str, device=None, dtype=None):
     torch = require_torch()
     if isinstance(x, torch.Tensor):
         t = x
@@ -86,7 +86,7 @@ def _as_tensor(x, name: str, device, dtype=None):
         t = torch.from_numpy(arr)
     if dtype is not None:
         t = t.to(dtype)
-    return t.to(device)
+    return t.to(device) if device is not None else t
 
 
 def _all_reduce(t):
@@ -126,19 +126,21 @@ def measure(
         raise ValueError(f"temperature: must be a positive number, got {temperature!r}")
     if chunk_elements < 1:
         raise ValueError("chunk_elements: must be positive")
-    z1 = _as_tensor(z1, "z1", device, dtype)
-    z2 = _as_tensor(z2, "z2", device, dtype)
-    y = _as_tensor(labels, "labels", device)
+    # The full arrays stay where they are (CPU for numpy input); only blocks of whole batches
+    # are moved to the device, so device memory is bounded by chunk_elements, not by N.
+    z1 = _as_tensor(z1, "z1", None)
+    z2 = _as_tensor(z2, "z2", None)
+    y = _as_tensor(labels, "labels", None)
+    m_all = _as_tensor(averaged, "averaged", None) if averaged is not None else None
     if z1.ndim != 2 or z1.shape != z2.shape:
         raise ValueError(f"z1, z2: expected two N×D arrays of one shape, got {tuple(z1.shape)} and {tuple(z2.shape)}")
     if y.ndim != 1 or y.shape[0] != z1.shape[0]:
         raise ValueError(f"labels: expected N = {z1.shape[0]} labels, got shape {tuple(y.shape)}")
-    if y.dtype.is_floating_point or y.dtype == torch.bool:
-        if y.dtype == torch.bool or not torch.equal(y, y.round()):
-            raise ValueError("labels: expected integer class indices")
+    if m_all is not None and m_all.shape != z1.shape:
+        raise ValueError(f"averaged: expected shape {tuple(z1.shape)}, got {tuple(m_all.shape)}")
+    if y.dtype == torch.bool or (y.dtype.is_floating_point and not torch.equal(y, y.round())):
+        raise ValueError("labels: expected integer class indices")
     y = y.long()
-    if not (torch.isfinite(z1).all() and torch.isfinite(z2).all()):
-        raise ValueError("z1, z2: features must be finite")
     if y.numel() and int(y.min()) < 0:
         raise ValueError("labels: class indices must be non-negative")
     local_max = torch.tensor([int(y.max()) + 1 if y.numel() else 0], device=device)
@@ -149,35 +151,46 @@ def measure(
         raise ValueError(f"labels: found class index {int(local_max.item()) - 1} but only {c} classes")
     b = k + 1
     t = float(temperature)
+    dim = z1.shape[1]
+    order = None
+    if shuffle_seed is not None:
+        g = torch.Generator(device="cpu").manual_seed(int(shuffle_seed))
+        order = torch.randperm(z1.shape[0], generator=g)
+    nb = z1.shape[0] // b
+    n = nb * b
+    step = b * max(1, chunk_elements // (b * max(dim, 1)))
 
-    u = torch.nn.functional.normalize(z1, dim=1)
-    v = torch.nn.functional.normalize(z2, dim=1)
-    m = _as_tensor(averaged, "averaged", device, dtype) if averaged is not None else (u + v) / 2
-    if m.shape != u.shape:
-        raise ValueError(f"averaged: expected shape {tuple(u.shape)}, got {tuple(m.shape)}")
-    if means is None:  # per-class mean of m over all ranks
-        sums = torch.zeros(c, u.shape[1], dtype=torch.float64, device=device).index_add_(0, y, m.double())
-        counts = torch.zeros(c, dtype=torch.float64, device=device).index_add_(0, y, torch.ones_like(y, dtype=torch.float64))
+    def block(start: int, stop: int):
+        """Rows start..stop (after the shuffle) on the device: u, v, m, y."""
+        idx = order[start:stop] if order is not None else slice(start, stop)
+        a, bb = z1[idx].to(device, dtype), z2[idx].to(device, dtype)
+        if not (torch.isfinite(a).all() and torch.isfinite(bb).all()):
+            raise ValueError("z1, z2: features must be finite")
+        u = torch.nn.functional.normalize(a, dim=1)
+        v = torch.nn.functional.normalize(bb, dim=1)
+        m = m_all[idx].to(device, dtype) if m_all is not None else (u + v) / 2
+        return u, v, m, y[idx].to(device)
+
+    if means is None:  # per-class mean of m over all rows (and ranks)
+        sums = torch.zeros(c, dim, dtype=torch.float64, device=device)
+        counts = torch.zeros(c, dtype=torch.float64, device=device)
+        for s0 in range(0, z1.shape[0], step):
+            _, _, m, yy = block(s0, min(s0 + step, z1.shape[0]))
+            sums.index_add_(0, yy, m.double())
+            counts.index_add_(0, yy, torch.ones_like(yy, dtype=torch.float64))
         _all_reduce(sums)
         _all_reduce(counts)
         mu = (sums / counts.clamp_min(1).unsqueeze(1)).to(dtype)
     else:
         mu = _as_tensor(means, "means", device, dtype)
-        if mu.ndim != 2 or mu.shape[1] != u.shape[1]:
-            raise ValueError(f"means: expected C×{u.shape[1]}, got {tuple(mu.shape)}")
-
-    if shuffle_seed is not None:
-        g = torch.Generator(device="cpu").manual_seed(int(shuffle_seed))
-        perm = torch.randperm(u.shape[0], generator=g).to(device)
-        u, v, m, y = u[perm], v[perm], m[perm], y[perm]
-    nb = u.shape[0] // b
-    n = nb * b
-    u, v, m, y = u[:n], v[:n], m[:n], y[:n]
+        if mu.ndim != 2 or mu.shape[1] != dim:
+            raise ValueError(f"means: expected C×{dim}, got {tuple(mu.shape)}")
     acc = torch.zeros(10, dtype=torch.float64, device=device)
     # 0 l_cont, 1 covered anchors, 2 sup, 3 sub, 4 collision, 5 tau, 6 d, 7 l_sup, 8 correct, 9 anchors
-    if nb:
+    for s0 in range(0, n, step):
+        u, v, m, yy = block(s0, min(s0 + step, n))
         _contrastive(u, v, b, t, chunk_elements, acc)
-        _classifier(u, m, y, mu, b, c, t, chunk_elements, acc)
+        _classifier(u, m, yy, mu, b, c, t, chunk_elements, acc)
     acc[9] = n
     _all_reduce(acc)
     total = float(acc[9])
