@@ -104,6 +104,11 @@ class _Model:
         """s · w'(s)."""
         return s if self.replace else s / (1.0 + s)
 
+    def mean_parameter(self, n):
+        """The radius s at which the plain draw count (Poisson or binomial) has mean n."""
+        nf = np.asarray(n, dtype=np.float64)
+        return nf / self.A if self.replace else nf / (self.N - nf)
+
     def log_pmf(self, n, s):
         if self.replace:
             return log_poisson_pmf(n, self.A * s)
@@ -293,16 +298,24 @@ def _log_cdf_sf(
         logsf[at_c] = np.log1p(-math.exp(logcdf[at_c][0]))
     if mid.any():
         idx = np.nonzero(mid)[0]
-        lc = np.minimum(_log_coefficient(model, uniq[idx], "cdf"), 0.0)
-        logcdf[idx] = lc
-        with np.errstate(divide="ignore"):
-            logsf[idx] = np.log1p(-np.exp(lc))
-        high = lc > -math.log(2.0)
-        if tails and high.any():
-            hidx = idx[high]
-            ls = np.minimum(_log_coefficient(model, uniq[hidx], "sf"), 0.0)
-            logsf[hidx] = ls
-            logcdf[hidx] = np.log1p(-np.exp(ls))
+        # Which side to integrate: the draw count's median is its mean (Poisson/binomial), so
+        # the Poissonized coverage Φ(mean) > 0.99 implies υ_n > 0.49 (the complement is then the
+        # accurate side) and Φ < 0.1 implies υ_n < 0.2. Only the band between needs both.
+        proxy = model.log_phi(model.y(model.mean_parameter(uniq[idx])))
+        sure_high = tails & (proxy > math.log(0.99))
+        need_cdf = idx[~sure_high]
+        if need_cdf.size:
+            lc = np.minimum(_log_coefficient(model, uniq[need_cdf], "cdf"), 0.0)
+            logcdf[need_cdf] = lc
+            with np.errstate(divide="ignore"):
+                logsf[need_cdf] = np.log1p(-np.exp(lc))
+        if tails:
+            high = need_cdf[logcdf[need_cdf] > -math.log(2.0)]
+            hidx = np.concatenate([idx[sure_high], high])
+            if hidx.size:
+                ls = np.minimum(_log_coefficient(model, uniq[hidx], "sf"), 0.0)
+                logsf[hidx] = ls
+                logcdf[hidx] = np.log1p(-np.exp(ls))
     return logcdf[inverse].reshape(draws.shape), logsf[inverse].reshape(draws.shape)
 
 
