@@ -99,13 +99,13 @@ def test_cdf_plus_sf_is_one(w, extra):
     assert abs(t.cdf(n) + t.sf(n) - 1) <= 1e-14
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20, deadline=None, derandomize=True)
 @given(st.lists(st.integers(1, 20), min_size=2, max_size=5), st.integers(0, 2**32 - 1))
 def test_monte_carlo_within_interval(w, seed):
     from boundcalc.montecarlo import simulate_coverage
 
     n = int(bc.cover_time(w).median())
     est = simulate_coverage(n, w, 2000, seed=seed)
-    # 99.9% interval: with 20 seeded examples a 95% interval would fail now and then.
+    # derandomized (fixed examples and seeds) and a 99.9% interval: the test cannot flake.
     z = 3.29
     assert abs(est.value - bc.coverage_probability(n, w)) <= z * max(est.stderr, 1e-3)

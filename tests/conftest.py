@@ -1,0 +1,9 @@
+"""Test configuration: Hypothesis is deterministic under CI (CI=true), random locally."""
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
