@@ -267,6 +267,22 @@ def draws(
 # ------------------------------------------------------------------------ bound
 MethodOpt = typer.Option("all", "--method", "-m", help="all, or a comma list of: arora, nozawa-sato, ash, bao.")
 
+LossOpt = typer.Option(None, "--loss", "-l", help="Measured contrastive loss L_cont (one, or one per K).", rich_help_panel="Inputs")
+BoundKOpt = typer.Option(None, "--k", "-k", help="Negatives K (with --loss), or the fixed K of every --log row.", rich_help_panel="Inputs")
+LogOpt = typer.Option(None, "--log", help="Logged losses: CSV/TSV, JSON, JSONL, TensorBoard events or run dir; - for stdin.", rich_help_panel="Inputs", allow_dash=True)
+LossKeyOpt = typer.Option(None, "--loss-key", help="Loss column/tag in --log.", rich_help_panel="Log columns")
+KKeyOpt = typer.Option(None, "--k-key", help="Column holding K in --log.", rich_help_panel="Log columns")
+DKeyOpt = typer.Option(None, "--d-key", help="Column holding d(f) in --log.", rich_help_panel="Log columns")
+LSubKeyOpt = typer.Option(None, "--l-sub-key", help="Column holding L_sub in --log.", rich_help_panel="Log columns")
+SupKeyOpt = typer.Option(None, "--sup-key", help="Column holding the measured L_sup in --log.", rich_help_panel="Log columns")
+LastOpt = typer.Option(False, "--last", help="Use the last logged row per K instead of the mean.", rich_help_panel="Log columns")
+DOpt = typer.Option(None, "--d", help="d(f) ≤ 0 (one, or one per K). Without it d = 0 is assumed and said.", rich_help_panel="Inputs")
+LSubOpt = typer.Option(None, "--l-sub", help="L_sub ≥ 0 for Nozawa–Sato (default 0, which keeps it valid).", rich_help_panel="Inputs")
+CollisionOpt = typer.Option(None, "--collision-term", help="Measured E[ln(1+Col)] (default: exact for the prior).", rich_help_panel="Inputs")
+TemperatureOpt = typer.Option(None, "--temperature", "-t", help="Temperature t (Bao et al.: b² = 1/t).", rich_help_panel="Inputs")
+NormBoundOpt = typer.Option(None, "--norm-bound", help="Feature-norm bound b instead of --temperature.", rich_help_panel="Inputs")
+MeasuredSupOpt = typer.Option(None, "--measured-sup", help="Measured L_sup (one per K): says whether each bound holds.", rich_help_panel="Inputs")
+
 
 def _methods(method: str) -> tuple[str, ...]:
     from .bounds import METHODS
@@ -321,6 +337,21 @@ def _bound_inputs(loss, k, log, loss_key, k_key, d_key, l_sub_key, sup_key, last
     return ks, losses, per_k(d, "--d"), per_k(l_sub, "--l-sub"), per_k(measured_sup, "--measured-sup"), [None] * len(ks)
 
 
+def _bound_rows(p, loss, k, log, loss_key, k_key, d_key, l_sub_key, sup_key, last, d, l_sub, collision_term,
+                temperature, norm_bound, measured_sup, method):
+    """(bounds, rows averaged per K, measured L_sup per K) for the bound and plot commands."""
+    from .bounds import compute_bounds
+
+    ks, losses, ds, subs, sups, counts = _bound_inputs(loss, k, log, loss_key, k_key, d_key, l_sub_key, sup_key,
+                                                       last, d, l_sub, measured_sup)
+    methods = _methods(method)
+    bounds = []
+    for kv, lv, dv, sv, mv in zip(ks, losses, ds, subs, sups):
+        bounds += compute_bounds(lv, kv, p, methods, dv, sv, collision_term, temperature, norm_bound, mv)
+    measured = {kv: mv for kv, mv in zip(ks, sups) if mv is not None}
+    return bounds, dict(zip(ks, counts)), measured
+
+
 @app.command()
 @command
 def bound(
@@ -328,21 +359,21 @@ def bound(
     prior: Optional[str] = PriorOpt,
     prior_file: Optional[Path] = PriorFileOpt,
     labels: Optional[Path] = LabelsOpt,
-    loss: Optional[str] = typer.Option(None, "--loss", "-l", help="Measured contrastive loss L_cont (one, or one per K).", rich_help_panel="Inputs"),
-    k: Optional[str] = typer.Option(None, "--k", "-k", help="Negatives K (with --loss), or the fixed K of every --log row.", rich_help_panel="Inputs"),
-    log: Optional[Path] = typer.Option(None, "--log", help="Logged losses: CSV/TSV, JSON, JSONL, TensorBoard events or run dir; - for stdin.", rich_help_panel="Inputs", allow_dash=True),
-    loss_key: Optional[str] = typer.Option(None, "--loss-key", help="Loss column/tag in --log.", rich_help_panel="Log columns"),
-    k_key: Optional[str] = typer.Option(None, "--k-key", help="Column holding K in --log.", rich_help_panel="Log columns"),
-    d_key: Optional[str] = typer.Option(None, "--d-key", help="Column holding d(f) in --log.", rich_help_panel="Log columns"),
-    l_sub_key: Optional[str] = typer.Option(None, "--l-sub-key", help="Column holding L_sub in --log.", rich_help_panel="Log columns"),
-    sup_key: Optional[str] = typer.Option(None, "--sup-key", help="Column holding the measured L_sup in --log.", rich_help_panel="Log columns"),
-    last: bool = typer.Option(False, "--last", help="Use the last logged row per K instead of the mean.", rich_help_panel="Log columns"),
-    d: Optional[str] = typer.Option(None, "--d", help="d(f) ≤ 0 (one, or one per K). Without it d = 0 is assumed and said.", rich_help_panel="Inputs"),
-    l_sub: Optional[str] = typer.Option(None, "--l-sub", help="L_sub ≥ 0 for Nozawa–Sato (default 0, which keeps it valid).", rich_help_panel="Inputs"),
-    collision_term: Optional[float] = typer.Option(None, "--collision-term", help="Measured E[ln(1+Col)] (default: exact for the prior).", rich_help_panel="Inputs"),
-    temperature: Optional[float] = typer.Option(None, "--temperature", "-t", help="Temperature t (Bao et al.: b² = 1/t).", rich_help_panel="Inputs"),
-    norm_bound: Optional[float] = typer.Option(None, "--norm-bound", help="Feature-norm bound b instead of --temperature.", rich_help_panel="Inputs"),
-    measured_sup: Optional[str] = typer.Option(None, "--measured-sup", help="Measured L_sup: each row says whether the bound holds.", rich_help_panel="Inputs"),
+    loss: Optional[str] = LossOpt,
+    k: Optional[str] = BoundKOpt,
+    log: Optional[Path] = LogOpt,
+    loss_key: Optional[str] = LossKeyOpt,
+    k_key: Optional[str] = KKeyOpt,
+    d_key: Optional[str] = DKeyOpt,
+    l_sub_key: Optional[str] = LSubKeyOpt,
+    sup_key: Optional[str] = SupKeyOpt,
+    last: bool = LastOpt,
+    d: Optional[str] = DOpt,
+    l_sub: Optional[str] = LSubOpt,
+    collision_term: Optional[float] = CollisionOpt,
+    temperature: Optional[float] = TemperatureOpt,
+    norm_bound: Optional[float] = NormBoundOpt,
+    measured_sup: Optional[str] = MeasuredSupOpt,
     method: str = MethodOpt,
     fmt: Format = FormatOpt,
     output: Optional[Path] = OutputOpt,
@@ -354,18 +385,15 @@ def bound(
 
     From a training log: [bold]boundcalc bound --prior cifar100 --log metrics.csv --k-key k[/]
     """
-    from .bounds import compute_bounds
-
     p = _prior(classes, prior, prior_file, labels)
-    ks, losses, ds, subs, sups, counts = _bound_inputs(loss, k, log, loss_key, k_key, d_key, l_sub_key, sup_key, last, d, l_sub, measured_sup)
-    methods = _methods(method)
+    bounds, counts, _ = _bound_rows(p, loss, k, log, loss_key, k_key, d_key, l_sub_key, sup_key, last, d, l_sub,
+                                    collision_term, temperature, norm_bound, measured_sup, method)
     rows = []
-    for kv, lv, dv, sv, mv, cnt in zip(ks, losses, ds, subs, sups, counts):
-        for b in compute_bounds(lv, kv, p, methods, dv, sv, collision_term, temperature, norm_bound, mv):
-            row = b.as_dict()
-            if cnt is not None:
-                row["n_rows"] = cnt
-            rows.append(row)
+    for b in bounds:
+        row = b.as_dict()
+        if log is not None:
+            row["n_rows"] = counts[b.k]
+        rows.append(row)
     cols = ["k", "method", "loss", "upper_bound", "log_upper_bound", "status"]
     if any(r.get("holds") is not None for r in rows):
         cols += ["measured_sup", "holds"]
@@ -448,16 +476,21 @@ def plot_bounds(
     prior: Optional[str] = PriorOpt,
     prior_file: Optional[Path] = PriorFileOpt,
     labels: Optional[Path] = LabelsOpt,
-    loss: Optional[str] = typer.Option(None, "--loss", "-l", help="Contrastive losses, one per K (comma list)."),
-    k: Optional[str] = typer.Option(None, "--k", "-k", help="Negatives K (comma list or range)."),
-    log: Optional[Path] = typer.Option(None, "--log", help="Logged losses instead of --loss/--k.", allow_dash=True),
-    loss_key: Optional[str] = typer.Option(None, "--loss-key", help="Loss column/tag in --log."),
-    k_key: Optional[str] = typer.Option(None, "--k-key", help="Column holding K in --log."),
-    d_key: Optional[str] = typer.Option(None, "--d-key", help="Column holding d(f) in --log."),
-    sup_key: Optional[str] = typer.Option(None, "--sup-key", help="Column holding the measured L_sup in --log."),
-    d: Optional[str] = typer.Option(None, "--d", help="d(f) ≤ 0 (one, or one per K)."),
-    temperature: Optional[float] = typer.Option(None, "--temperature", "-t", help="Temperature t (for Bao et al.)."),
-    measured_sup: Optional[str] = typer.Option(None, "--measured-sup", help="Measured L_sup per K, drawn as markers."),
+    loss: Optional[str] = LossOpt,
+    k: Optional[str] = BoundKOpt,
+    log: Optional[Path] = LogOpt,
+    loss_key: Optional[str] = LossKeyOpt,
+    k_key: Optional[str] = KKeyOpt,
+    d_key: Optional[str] = DKeyOpt,
+    l_sub_key: Optional[str] = LSubKeyOpt,
+    sup_key: Optional[str] = SupKeyOpt,
+    last: bool = LastOpt,
+    d: Optional[str] = DOpt,
+    l_sub: Optional[str] = LSubOpt,
+    collision_term: Optional[float] = CollisionOpt,
+    temperature: Optional[float] = TemperatureOpt,
+    norm_bound: Optional[float] = NormBoundOpt,
+    measured_sup: Optional[str] = MeasuredSupOpt,
     method: str = MethodOpt,
     output: Path = typer.Option(..., "--output", "-o", help="Figure file: .png, .svg or .pdf."),
     title: Optional[str] = typer.Option(None, "--title", help="Figure title."),
@@ -466,15 +499,11 @@ def plot_bounds(
 
     Example: [bold]boundcalc plot bounds --classes 10 --loss 2.02,2.64,3.29,3.96,4.64 --k 31,63,127,255,511 --d -1.16,-1.17,-1.18,-1.18,-1.19 -t 0.5 -o bounds.png[/]
     """
-    from .bounds import compute_bounds
     from .plotting import bounds_figure, save
 
     p = _prior(classes, prior, prior_file, labels)
-    ks, losses, ds, subs, sups, _ = _bound_inputs(loss, k, log, loss_key, k_key, d_key, None, sup_key, False, d, None, measured_sup)
-    rows = []
-    for kv, lv, dv in zip(ks, losses, ds):
-        rows += compute_bounds(lv, kv, p, _methods(method), dv, None, None, temperature)
-    measured = {kv: sv for kv, sv in zip(ks, sups) if sv is not None}
+    rows, _, measured = _bound_rows(p, loss, k, log, loss_key, k_key, d_key, l_sub_key, sup_key, last, d, l_sub,
+                                    collision_term, temperature, norm_bound, measured_sup, method)
     fig, _ = bounds_figure(rows, measured or None, title or f"Bounds on the supervised loss — {p}")
     err_console.print(f"wrote {save(fig, output)}")
 
