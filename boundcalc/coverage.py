@@ -219,6 +219,8 @@ def _saddle(model: _Model, n: np.ndarray, kind: str) -> tuple[np.ndarray, np.nda
         if done.all():
             break
     s = np.exp(u)
+    if not model.replace:  # the factorisation of (1+z)^N Φ(z) is singular at z = −1: keep off it
+        s = np.where(np.abs(s - 1.0) < 1e-6, s * (1 + 1e-3), s)
     var = model.mean_var(s, kind)[1]
     return s, np.maximum(var, 1e-300)
 
@@ -285,6 +287,15 @@ def _log_cdf_sf(
     certain = (uniq >= 1) & (c == 1) if replace else uniq >= model.full
     at_c = (uniq == c) & ~certain
     mid = (uniq > c) & ~certain
+    if not replace:  # n = N − min N_c: missing a class means drawing everything else
+        last = (uniq == model.full - 1) & mid
+        if last.any():
+            n_last = model.full - 1
+            log_binom = math.lgamma(model.N + 1) - math.lgamma(n_last + 1) - math.lgamma(model.N - n_last + 1)
+            ls = math.log(float(model.m[np.argmin(model.a)])) - log_binom
+            logsf[last] = ls
+            logcdf[last] = math.log1p(-math.exp(ls))
+            mid &= ~last
     logcdf[certain] = 0.0
     logsf[certain] = -np.inf
     if at_c.any():  # υ_C = C! Π ρ_c (i.i.d.) or Π N_c / binom(N, C)

@@ -248,3 +248,13 @@ def test_digits_mode_agrees_with_exact():
         got = bc.coverage_probability(n, prior, digits=30)
         with mp.workdps(40):
             assert abs(got - mp.mpf(want.numerator) / want.denominator) <= mp.mpf(10) ** -28 * got
+
+
+@pytest.mark.parametrize("counts", [[2, 2, 2], [5, 5, 5], [3, 5, 2, 4], [1, 1, 4], [2, 7, 7], [1, 1]])
+def test_without_replacement_every_n_against_exact(counts):
+    """Every n from C to N, including n = N − min N_c (the last n at which a class can be missing)."""
+    for n in range(len(counts), sum(counts) + 1):
+        want = bc.coverage_probability(n, counts, replace=False, exact=True)
+        assert_log_close(bc.log_coverage_probability(n, counts, replace=False), frac_log(want))
+        sf = bc.log_coverage_sf(n, counts, replace=False)
+        assert sf == -math.inf if want == 1 else abs(sf - frac_log(1 - want)) <= RTOL * max(1.0, abs(frac_log(1 - want)))
