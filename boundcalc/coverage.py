@@ -39,11 +39,13 @@ from .priors import Prior, PriorLike, as_prior
 from .special import (
     clog1p,
     log1mexp,
+    log_binom_coef,
     log_binom_pmf,
     log_neg_log1mexp,
     log_one_minus_exp_of,
     log_poisson_pmf,
     logsumexp_weighted,
+    stirlerr,
 )
 
 __all__ = [
@@ -291,8 +293,7 @@ def _log_cdf_sf(
         last = (uniq == model.full - 1) & mid
         if last.any():
             n_last = model.full - 1
-            log_binom = math.lgamma(model.N + 1) - math.lgamma(n_last + 1) - math.lgamma(model.N - n_last + 1)
-            ls = math.log(float(model.m[np.argmin(model.a)])) - log_binom
+            ls = math.log(float(model.m[np.argmin(model.a)])) - log_binom_coef(model.N, n_last)
             logsf[last] = ls
             logcdf[last] = math.log1p(-math.exp(ls))
             mid &= ~last
@@ -300,11 +301,10 @@ def _log_cdf_sf(
     logsf[certain] = -np.inf
     if at_c.any():  # υ_C = C! Π ρ_c (i.i.d.) or Π N_c / binom(N, C)
         if replace:
-            val = math.lgamma(c + 1) + float(np.sum(model.m * np.log(model.a / model.A)))
+            # ln C! + Σ ln ρ_c with Stirling's series written out: ½ ln 2πC − C + δ(C) + Σ ln(C ρ_c)
+            val = 0.5 * math.log(2 * math.pi * c) - c + float(stirlerr(c)) + float(np.sum(model.m * np.log(model.a * (c / model.A))))
         else:
-            val = float(np.sum(model.m * np.log(model.a))) - (
-                math.lgamma(model.N + 1) - math.lgamma(c + 1) - math.lgamma(model.N - c + 1)
-            )
+            val = float(np.sum(model.m * np.log(model.a))) - log_binom_coef(model.N, c)
         logcdf[at_c] = min(val, 0.0)
         logsf[at_c] = np.log1p(-math.exp(logcdf[at_c][0]))
     if mid.any():
@@ -564,15 +564,12 @@ def _compute_moments(prior: Prior, replace: bool) -> tuple[float, float]:
         def w(t):
             return t
 
-        end = math.inf
     else:
         scale = None
         big_n = prior.total
 
         def w(t):
             return -math.log1p(-t) if t < 1 else math.inf
-
-        end = 1.0
 
     def miss(t: float) -> float:
         """1 − Φ(t): probability that some class is still unseen at time t."""
@@ -592,24 +589,24 @@ def _compute_moments(prior: Prior, replace: bool) -> tuple[float, float]:
             lo = mid
         else:
             hi = mid
-    knots = [0.0, hi * 0.25, hi, hi * 2, hi * 4]
-    if not replace:
-        knots = [0.0, 0.25 * hi, hi, 0.5 * (1 + hi), 1.0]
-        knots = sorted(set(min(k, 1.0) for k in knots))
+    # i.i.d.: integrate in x = t / t_half, so that the tail decays on a scale of order one
+    # (QUADPACK's map of [a, ∞) needs that); without replacement t ∈ [0, 1] already.
+    unit = hi if replace else 1.0
+    knots = [0.0, 0.25, 1.0, 2.0, 4.0, 16.0, math.inf] if replace else sorted({0.0, 0.25 * hi, hi, 0.5 * (1 + hi), 1.0})
 
     def integrate(f) -> float:
-        total = 0.0
-        pts = knots + ([end] if replace else [])
-        for x0, x1 in zip(pts[:-1], pts[1:]):
+        total = error = 0.0
+        for x0, x1 in zip(knots[:-1], knots[1:]):
             if x1 <= x0:
                 continue
             with warnings.catch_warnings():
                 # QUADPACK warns when it cannot certify 2e-14; its error estimate is checked below.
                 warnings.simplefilter("ignore", IntegrationWarning)
-                val, err = quad(f, x0, x1, epsabs=0.0, epsrel=2e-14, limit=500)
-            if not err <= 1e-11 * abs(val) + 1e-300:
-                raise FloatingPointError(f"moments of T: quadrature error {err:.2g} too large; please report this prior")
-            total += val
+                val, err = quad(lambda x: f(x * unit), x0, x1, epsabs=0.0, epsrel=2e-14, limit=500)
+            total += val * unit
+            error += err * unit
+        if not error <= 1e-11 * abs(total):
+            raise FloatingPointError(f"moments of T: quadrature error {error:.2g} too large; please report this prior")
         return total
 
     first = integrate(miss)

@@ -6,7 +6,7 @@
   υ_n = Σ_k [x^k]P · (k/N)^n  (i.i.d.),  υ_n = Σ_k [x^k]P · binom(k, n) / binom(N, n)
   (without replacement). Refused with a clear ValueError when it would take more than a few
   seconds.
-* ``digits=D``: an ``mpmath.mpf`` good to D significant digits (it carries them; print it with
+* ``digits=D``: an ``mpmath.mpf`` rounded to D significant digits (print it with
   ``mpmath.nstr(x, D)`` or work under ``mpmath.workdps(D)``), for any prior: the Cauchy
   integral of math.md evaluated at working precision D + guard digits by the trapezoidal rule
   with plain (unrearranged) formulas, with enough nodes for D digits.
@@ -113,8 +113,20 @@ def _mp():
     return mpmath
 
 
+def _rounded(value, digits: int):
+    """The value rounded to ``digits`` significant digits (what the guard digits were for)."""
+    mp = _mp()
+    with mp.workdps(digits):
+        return +value
+
+
 def mp_coverage_probability(n: int, prior: Prior, replace: bool, digits: int):
-    """υ_n to ``digits`` significant digits (mpmath.mpf), any prior, either sampling model.
+    """υ_n to ``digits`` significant digits (mpmath.mpf), any prior, either sampling model."""
+    return _rounded(_mp_coverage(n, prior, replace, digits), digits)
+
+
+def _mp_coverage(n: int, prior: Prior, replace: bool, digits: int):
+    """υ_n at working precision ``digits`` + guard digits.
 
     υ_n = n! [t^n] Π(e^{ρ_c t} − 1) (resp. [t^n] Π((1+t)^{N_c} − 1) / binom(N, n)), with the
     coefficient taken as (1/2π) ∫ H(s e^{iθ}) (s e^{iθ})^{−n} dθ on the saddle-point circle.
@@ -169,6 +181,10 @@ def mp_coverage_probability(n: int, prior: Prior, replace: bool, digits: int):
 
 def mp_collision_term(k: int, prior: Prior, digits: int):
     """E[ln(1 + Col)] to ``digits`` digits by direct summation over m = 0..K (mpmath)."""
+    return _rounded(_mp_collision_term(k, prior, digits), digits)
+
+
+def _mp_collision_term(k: int, prior: Prior, digits: int):
     mp = _mp()
     if k * prior.masses.size > 2 * 10**5:
         raise ValueError("digits mode: K × (distinct class probabilities) is too large for direct summation")
@@ -184,6 +200,10 @@ def mp_collision_term(k: int, prior: Prior, digits: int):
 
 def mp_expected_draws(prior: Prior, digits: int):
     """E[T] = ∫_0^∞ (1 − Π_c (1 − e^{−ρ_c t})) dt to ``digits`` digits (mpmath quadrature)."""
+    return _rounded(_mp_expected_draws(prior, digits), digits)
+
+
+def _mp_expected_draws(prior: Prior, digits: int):
     mp = _mp()
     with mp.workdps(digits + 15):
         tot = mp.fsum(mp.mpf(float(a)) * int(m) for a, m in zip(prior.masses, prior.multiplicities))

@@ -88,6 +88,17 @@ def log_binom_pmf(n: np.ndarray, total: float, odds: np.ndarray) -> np.ndarray:
     )
 
 
+def log_binom_coef(total: int, n: int) -> float:
+    """ln binom(N, n) for 0 < n < N, without the cancellation of ln N! − ln n! − ln (N−n)!.
+
+    From the binomial pmf at p = n/N (Loader's form, where the bd0 terms vanish):
+    ln binom(N, n) = ln Binom(n; N, n/N) − n ln(n/N) − (N − n) ln(1 − n/N).
+    """
+    big_n, k = float(total), float(n)
+    log_pmf = float(log_binom_pmf(np.array([k]), big_n, np.array([k / (big_n - k)]))[0])
+    return log_pmf - k * math.log(k / big_n) - (big_n - k) * math.log1p(-k / big_n)
+
+
 def cexpm1(z: np.ndarray) -> np.ndarray:
     """e^z − 1 for complex z, with full relative accuracy near z = 0."""
     x, y = z.real, z.imag
