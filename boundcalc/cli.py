@@ -394,7 +394,7 @@ def bound(
         if log is not None:
             row["n_rows"] = counts[b.k]
         rows.append(row)
-    cols = ["k", "method", "loss", "upper_bound", "log_upper_bound", "status"]
+    cols = ["k", "method", "loss", "upper_bound", "log_upper_bound", "status"] + (["n_rows"] if log is not None else [])
     if any(r.get("holds") is not None for r in rows):
         cols += ["measured_sup", "holds"]
     notes = []

@@ -124,6 +124,7 @@ LABELS = {
     "sub_part": "sub part",
     "lower_bound_l_cont": "L_cont ≥ (Nozawa–Sato)",
     "n_anchors": "anchors",
+    "n_rows": "rows averaged",
     "n_batches": "batches",
     "ci_low": "95% low",
     "ci_high": "95% high",
