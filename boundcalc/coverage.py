@@ -68,7 +68,14 @@ def _as_draws(draws, name: str = "draws") -> np.ndarray:
     """Validate draws as non-negative whole numbers (any shape); returns an int64 array."""
     if isinstance(draws, (bool, np.bool_)):
         raise TypeError(f"{name}: expected a whole number, got bool")
-    arr = np.asarray(draws)
+    try:
+        arr = np.asarray(draws)
+    except OverflowError:
+        raise ValueError(f"{name}: must be at most 2**53") from None
+    if arr.dtype == object and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in arr.ravel()):
+        if any(int(x) > 2**53 for x in arr.ravel()):
+            raise ValueError(f"{name}: must be at most 2**53")
+        arr = arr.astype(np.int64)
     if arr.dtype == object or arr.dtype.kind not in "iuf":
         raise TypeError(f"{name}: expected whole numbers, got {arr.dtype}")
     if arr.dtype.kind == "f":

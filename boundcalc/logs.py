@@ -273,6 +273,8 @@ def parse_int_list(text: str, name: str = "k") -> list[int]:
         out.append(int(v))
     if not out:
         raise ValueError(f"{name}: no values given")
+    if max(out) > 2**53:
+        raise ValueError(f"{name}: values must be at most 2**53")
     return out
 
 

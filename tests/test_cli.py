@@ -168,6 +168,8 @@ def test_formats_and_output_file(tmp_path, fmt):
         ("coverage --classes 0 --k 3", "--classes"),
         ("coverage --classes 10 --k -3", "--k"),
         ("coverage --classes 10 --k 2.5", "--k"),
+        ("coverage --classes 10 --k 100000000000000000000", "--k"),
+        ("collision --classes 10 --k 100000000000000000000", "--k"),
         ("coverage --prior nope --k 3", "known presets"),
         ("coverage --classes 10 --prior cifar10 --k 3", "exactly one"),
         ("coverage --classes 10", "exactly one of --k"),

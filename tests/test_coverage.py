@@ -258,3 +258,25 @@ def test_without_replacement_every_n_against_exact(counts):
         assert_log_close(bc.log_coverage_probability(n, counts, replace=False), frac_log(want))
         sf = bc.log_coverage_sf(n, counts, replace=False)
         assert sf == -math.inf if want == 1 else abs(sf - frac_log(1 - want)) <= RTOL * max(1.0, abs(frac_log(1 - want)))
+
+
+@pytest.mark.parametrize(
+    "draws,exc,msg",
+    [(-1, ValueError, "non-negative"), (2.5, ValueError, "whole"), (float("nan"), ValueError, "finite"),
+     (10**20, ValueError, "2\\*\\*53"), ([5, 10**20], ValueError, "2\\*\\*53"), ("5", TypeError, "whole numbers"),
+     (True, TypeError, "bool")],
+)
+def test_bad_draws(draws, exc, msg):
+    with pytest.raises(exc, match=msg):
+        bc.coverage_probability(draws, 10)
+
+
+def test_bad_digits_and_modes():
+    with pytest.raises(ValueError, match="digits"):
+        bc.coverage_probability(5, 3, digits=0)
+    with pytest.raises(ValueError, match="one or the other"):
+        bc.coverage_probability(5, 3, exact=True, digits=10)
+    with pytest.raises(ValueError, match="single number"):
+        bc.coverage_probability([5, 6], 3, exact=True)
+    with pytest.raises(ValueError, match="digits="):
+        bc.coverage_probability(5, [0.5, 0.25, 0.25], exact=True)
