@@ -98,6 +98,13 @@ def _prior(classes, prior, prior_file, labels):
     return Prior.from_file(labels, labels=True)
 
 
+def _pool_prior(p, without_replacement: bool):
+    """Check that a prior used with --without-replacement defines a pool of per-class counts."""
+    if without_replacement and not p.is_counts:
+        raise ValueError("--without-replacement needs per-class counts (--prior-file, --labels or a count preset such as imagenet1k)")
+    return p
+
+
 def _ks(k: Optional[str], draws: Optional[str]) -> list[int]:
     from .logs import parse_int_list
 
@@ -105,7 +112,10 @@ def _ks(k: Optional[str], draws: Optional[str]) -> list[int]:
         raise ValueError("give exactly one of --k and --draws")
     if k is not None:
         return parse_int_list(k, "--k")
-    return [n - 1 for n in parse_int_list(draws, "--draws") if n >= 1] or [0]
+    ns = parse_int_list(draws, "--draws")
+    if min(ns) < 1:
+        raise ValueError("--draws: at least 1 (the anchor itself is one draw; draws = K + 1)")
+    return [n - 1 for n in ns]
 
 
 def _emit(rows: list[dict], columns: list[str], fmt: Format, output: Optional[Path], title: str,
@@ -170,7 +180,7 @@ def coverage(
     """
     from .coverage import cover_time, log_coverage_probability, log_coverage_sf
 
-    p = _prior(classes, prior, prior_file, labels)
+    p = _pool_prior(_prior(classes, prior, prior_file, labels), without_replacement)
     ks = _ks(k, draws)
     replace = not without_replacement
     t = cover_time(p, replace)
@@ -255,8 +265,10 @@ def draws(
     from .coverage import cover_time
     from .logs import parse_float_list
 
-    p = _prior(classes, prior, prior_file, labels)
+    p = _pool_prior(_prior(classes, prior, prior_file, labels), without_replacement)
     qs = parse_float_list(quantiles, "--quantiles")
+    if any(not 0 <= q <= 1 for q in qs):
+        raise ValueError(f"--quantiles: probabilities in [0, 1], got {quantiles!r}")
     t = cover_time(p, not without_replacement)
     row = {"prior": p.name, "classes": p.n_classes, "expected": t.mean(), "ceil_expected": math.ceil(t.mean()), "std": t.std()}
     for q in qs:
@@ -317,6 +329,10 @@ def _bound_inputs(loss, k, log, loss_key, k_key, d_key, l_sub_key, sup_key, last
         return ks, [r.loss for r in rows], ds, subs, sups, [r.n_rows for r in rows]
     if loss is None or k is None:
         raise ValueError("give --loss and --k, or --log FILE")
+    keys = {"--loss-key": loss_key, "--k-key": k_key, "--d-key": d_key, "--l-sub-key": l_sub_key, "--sup-key": sup_key}
+    given = [flag for flag, v in keys.items() if v is not None] + (["--last"] if last else [])
+    if given:
+        raise ValueError(f"{given[0]} reads a column of --log; without --log give the values with --loss, --d, …")
     ks = parse_int_list(k, "--k")
     losses = parse_float_list(loss, "--loss")
     if len(losses) == 1:
@@ -438,7 +454,7 @@ def simulate(
     from .coverage import coverage_probability, expected_draws
     from .montecarlo import simulate_collision, simulate_cover_time, simulate_coverage
 
-    p = _prior(classes, prior, prior_file, labels)
+    p = _pool_prior(_prior(classes, prior, prior_file, labels), without_replacement)
     replace = not without_replacement
     if k < 0:
         raise ValueError(f"--k: must be non-negative, got {k}")
