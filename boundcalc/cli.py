@@ -225,7 +225,7 @@ def collision(
     output: Optional[Path] = OutputOpt,
     digits: int = DigitsOpt,
 ):
-    """Collisions: τ_K = P(a negative shares the anchor's class), E[Col], E[ln(1+Col)].
+    """Collisions: τ_K = P(a negative shares the anchor's class), E[Col], E\\[ln(1+Col)].
 
     Example: [bold]boundcalc collision --classes 10 --k 31,63,127[/]
     """
@@ -290,7 +290,7 @@ SupKeyOpt = typer.Option(None, "--sup-key", help="Column holding the measured L_
 LastOpt = typer.Option(False, "--last", help="Use the last logged row per K instead of the mean.", rich_help_panel="Log columns")
 DOpt = typer.Option(None, "--d", help="d(f) ≤ 0 (one, or one per K). Without it d = 0 is assumed and said.", rich_help_panel="Inputs")
 LSubOpt = typer.Option(None, "--l-sub", help="L_sub ≥ 0 for Nozawa–Sato (default 0, which keeps it valid).", rich_help_panel="Inputs")
-CollisionOpt = typer.Option(None, "--collision-term", help="Measured E[ln(1+Col)] (default: exact for the prior).", rich_help_panel="Inputs")
+CollisionOpt = typer.Option(None, "--collision-term", help="Measured E\\[ln(1+Col)] (default: exact for the prior).", rich_help_panel="Inputs")
 TemperatureOpt = typer.Option(None, "--temperature", "-t", help="Temperature t (Bao et al.: b² = 1/t).", rich_help_panel="Inputs")
 NormBoundOpt = typer.Option(None, "--norm-bound", help="Feature-norm bound b instead of --temperature.", rich_help_panel="Inputs")
 MeasuredSupOpt = typer.Option(None, "--measured-sup", help="Measured L_sup (one per K): says whether each bound holds.", rich_help_panel="Inputs")
