@@ -200,6 +200,7 @@ def coverage(
         row = {
             "k": kv, "draws": kv + 1, "upsilon": math.exp(a), "log_upsilon": float(a),
             "one_minus_upsilon": math.exp(b), "log_one_minus_upsilon": float(b), "expected_draws": mean,
+            "prior": p.name, "classes": p.n_classes, "sampling": "without_replacement" if without_replacement else "iid",
         }
         if target is not None:
             row.update(target=target, k_for_target=k_target)
@@ -239,9 +240,10 @@ def collision(
     tau = np.atleast_1d(collision_probability(ks, p))
     mean = np.atleast_1d(collision_mean(ks, p))
     term = np.atleast_1d(collision_term(ks, p))
-    rows = [{"k": int(a), "tau": float(b), "expected_collisions": float(c), "collision_term": float(d)}
-            for a, b, c, d in zip(ks, tau, mean, term)]
-    _emit(rows, list(rows[0]), fmt, output, f"collisions — {p}", digits)
+    rows = [{"k": int(a), "tau": float(b), "expected_collisions": float(c), "collision_term": float(d),
+             "prior": p.name, "classes": p.n_classes} for a, b, c, d in zip(ks, tau, mean, term)]
+    _emit(rows, ["k", "tau", "expected_collisions", "collision_term"], fmt, output, f"collisions — {p}", digits,
+          json_columns=list(rows[0]))
 
 
 # ------------------------------------------------------------------------ draws
