@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .priors import Prior, PriorLike, as_prior
+from .priors import PriorLike, as_prior
 
 __all__ = [
     "collision_probability",

@@ -196,14 +196,13 @@ class _Model:
 def _saddle(model: _Model, n: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """Radius s with tilted mean n (vectorised safeguarded Newton in ln s), and σ² there."""
     nf = n.astype(np.float64)
-    if model.replace:
-        to_s = lambda p: p  # noqa: E731
+    if model.replace:  # Poisson means A·s: the cdf mean lies in [A s, A s + C]
         lo = (nf - model.C) / model.A if kind == "cdf" else nf / model.A
         hi = nf / model.A
-    else:
-        to_s = lambda p: p / (1.0 - p)  # noqa: E731
-        lo = to_s((nf - model.C) / model.N) if kind == "cdf" else to_s(nf / model.N)
-        hi = to_s(nf / model.N)
+    else:  # binomial odds s = p/(1 − p), N p ≤ mean ≤ N p + C
+        p_lo = (nf - model.C) / model.N if kind == "cdf" else nf / model.N
+        lo = p_lo / (1.0 - p_lo)
+        hi = model.mean_parameter(nf)
     lo = np.log(np.maximum(lo, 1e-300))
     hi = np.log(hi)
     if kind == "sf":  # upper end by doubling

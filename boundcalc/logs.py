@@ -218,13 +218,14 @@ def read_losses(
     out = []
     for kv in sorted(groups):
         rows = groups[kv][-1:] if last else groups[kv]
-
-        def mean(name):
-            xs = [r[name] for r in rows if r.get(name) is not None]
-            return math.fsum(xs) / len(xs) if xs else None
-
-        out.append(LossRow(kv, mean("loss"), len(rows), mean("d"), mean("l_sub"), mean("sup")))
+        means = {name: _mean_of(rows, name) for name in ("loss", "d", "l_sub", "sup")}
+        out.append(LossRow(kv, means["loss"], len(rows), means["d"], means["l_sub"], means["sup"]))
     return out
+
+
+def _mean_of(rows: list[dict], name: str) -> float | None:
+    xs = [r[name] for r in rows if r.get(name) is not None]
+    return math.fsum(xs) / len(xs) if xs else None
 
 
 _RANGE = re.compile(r"^\s*(\d+)\s*\.\.\s*(\d+)\s*(?::\s*(x?)(\d+(?:\.\d+)?))?\s*$")

@@ -152,7 +152,6 @@ def simulate_coverage(
     covered = 0
     if replace:
         rho = p.per_class() / p.total
-        rho = rho / rho.sum()
     else:
         pool = _pool(p)
         if n > pool.sum():
