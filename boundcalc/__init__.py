@@ -7,7 +7,12 @@ exact and fast for any class prior. Definitions: README and docs/.
 Heavy dependencies (scipy, mpmath, torch, matplotlib) are imported only where needed.
 """
 
-from .collision import collision_mean, collision_pmf, collision_probability, collision_term
+from .collision import (
+    collision_mean,
+    collision_pmf,
+    collision_probability,
+    collision_term,
+)
 from .coverage import (
     CoverTime,
     cover_time,

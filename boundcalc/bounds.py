@@ -4,7 +4,7 @@ Each bound is a function of the measured contrastive loss L_cont, the number of 
 the class prior, plus what that bound needs (d(f), L_sub, the collision term, the temperature).
 Every bound returns a :class:`Bound`: the upper bound on L_sup (and its natural log, so a bound
 beyond float64 is still reported), a status that says whether the number is a valid bound, and
-notes that say why. Formulas (math.md):
+notes that say why. Formulas (docs/math.md §5 and one page per bound in docs/):
 
 1. Arora et al. (ICML 2019), CURL, in the form of Bao, Nagano & Nozawa's public code plus d(f):
    L_sup ≤ (L_cont − E[ln(1+Col)] − d) / ((1 − τ_K) υ_{K+1}).
@@ -24,16 +24,24 @@ Nozawa–Sato bound valid.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from .collision import collision_term
+from .collision import collision_probability, collision_term, log_collision_complement
 from .coverage import log_coverage_probability
+from .errors import InputError, InputTypeError
 from .priors import Prior, PriorLike, as_prior
-from .special import logsumexp_weighted
+from .special import LOG_FLOAT_MAX, harmonic
+from .validation import finite_number, whole_number, whole_numbers
 
-__all__ = ["Bound", "METHODS", "compute_bounds", "arora", "nozawa_sato", "ash", "bao", "BoundInputs"]
+__all__ = [
+    "Bound", "METHODS", "compute_bounds", "arora", "nozawa_sato", "ash", "bao", "BoundInputs", "PriorTerms",
+    "parse_methods", "status_notes", "STATUS_NOTES",
+]
 
 METHODS = ("arora", "nozawa-sato", "ash", "bao")
 CITATIONS = {
@@ -92,49 +100,61 @@ class BoundInputs:
     measured_sup: float | None = None
 
 
-def _finite(x, name: str, allow_none: bool = True) -> float | None:
-    if x is None and allow_none:
-        return None
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}: expected a number, got {type(x).__name__}")
-    if not math.isfinite(float(x)):
-        raise ValueError(f"{name}: must be finite, got {x}")
-    return float(x)
+def _optional(x: float | None, name: str) -> float | None:
+    return None if x is None else finite_number(x, name)
 
 
 def _validate(inp: BoundInputs) -> BoundInputs:
-    _finite(inp.loss, "loss", allow_none=False)
-    if inp.loss < 0:
-        raise ValueError(f"loss: a cross-entropy loss is non-negative, got {inp.loss}")
-    if isinstance(inp.k, bool) or not isinstance(inp.k, (int, np.integer)) or inp.k < 0:
-        raise ValueError(f"k: expected a whole number ≥ 0, got {inp.k!r}")
-    d = _finite(inp.d, "d")
+    if finite_number(inp.loss, "loss") < 0:
+        raise InputError(f"loss: a cross-entropy loss is non-negative, got {inp.loss}")
+    whole_number(inp.k, "k")
+    d = _optional(inp.d, "d")
     if d is not None and d > 0:
-        raise ValueError(f"d: d(f) is ≤ 0 by definition, got {d}")
-    ls = _finite(inp.l_sub, "l_sub")
+        raise InputError(f"d: d(f) is ≤ 0 by definition, got {d}")
+    ls = _optional(inp.l_sub, "l_sub")
     if ls is not None and ls < 0:
-        raise ValueError(f"l_sub: a loss is non-negative, got {ls}")
-    ct = _finite(inp.collision_term, "collision_term")
+        raise InputError(f"l_sub: a loss is non-negative, got {ls}")
+    ct = _optional(inp.collision_term, "collision_term")
     if ct is not None and ct < 0:
-        raise ValueError(f"collision_term: E[ln(1+Col)] is non-negative, got {ct}")
-    t = _finite(inp.temperature, "temperature")
+        raise InputError(f"collision_term: E[ln(1+Col)] is non-negative, got {ct}")
+    t = _optional(inp.temperature, "temperature")
     if t is not None and t <= 0:
-        raise ValueError(f"temperature: must be positive, got {t}")
-    b = _finite(inp.norm_bound, "norm_bound")
+        raise InputError(f"temperature: must be positive, got {t}")
+    b = _optional(inp.norm_bound, "norm_bound")
     if b is not None and b <= 0:
-        raise ValueError(f"norm_bound: must be positive, got {b}")
+        raise InputError(f"norm_bound: must be positive, got {b}")
     if t is not None and b is not None:
-        raise ValueError("temperature and norm_bound: give one or the other (b² = 1/t)")
-    _finite(inp.measured_sup, "measured_sup")
+        raise InputError("temperature and norm_bound: give one or the other (b² = 1/t)", argument="norm_bound")
+    ms = _optional(inp.measured_sup, "measured_sup")
+    if ms is not None and ms < 0:
+        raise InputError(f"measured_sup: a loss is non-negative, got {ms}")
     return inp
 
 
-def _log_one_minus_tau(k: int, prior: Prior) -> float:
-    """ln(1 − τ_K) = ln Σ_c ρ_c (1 − ρ_c)^K, in log space (no underflow for huge K)."""
-    rho = prior.probabilities
-    with np.errstate(divide="ignore"):
-        terms = np.log(rho) + float(k) * np.log1p(-rho) if k > 0 else np.log(rho)
-    return float(logsumexp_weighted(terms, prior.multiplicities.astype(np.float64)))
+@dataclass(frozen=True)
+class PriorTerms:
+    """The prior's terms for one K, computed once and shared by every method."""
+
+    tau: float
+    log_one_minus_tau: float
+    log_upsilon: float
+    collision_term: float
+
+    @classmethod
+    def many(cls, ks: NDArray[np.int64], prior: Prior) -> list[PriorTerms]:
+        """The terms for every K in ``ks``, each quantity evaluated once over the whole array."""
+        tau = np.atleast_1d(collision_probability(ks, prior))
+        l1t = np.atleast_1d(log_collision_complement(ks, prior))
+        lu = np.atleast_1d(log_coverage_probability(ks + 1, prior))
+        ct = np.atleast_1d(collision_term(ks, prior))
+        return [cls(float(a), float(b), float(c), float(d)) for a, b, c, d in zip(tau, l1t, lu, ct)]
+
+
+def _terms_of(inp: BoundInputs, terms: PriorTerms | None) -> PriorTerms:
+    t = terms if terms is not None else PriorTerms.many(np.array([inp.k]), inp.prior)[0]
+    if inp.collision_term is not None:  # a measured collision term replaces the prior's
+        t = PriorTerms(t.tau, t.log_one_minus_tau, t.log_upsilon, float(inp.collision_term))
+    return t
 
 
 def _finish(b: Bound, log_num: float | None, log_den: float) -> Bound:
@@ -146,7 +166,7 @@ def _finish(b: Bound, log_num: float | None, log_den: float) -> Bound:
         b.status = "vacuous"
     else:
         b.log_upper_bound = log_num - log_den
-        b.upper_bound = math.exp(b.log_upper_bound) if b.log_upper_bound < 709.78 else math.inf
+        b.upper_bound = math.exp(b.log_upper_bound) if b.log_upper_bound < LOG_FLOAT_MAX else math.inf
         if b.upper_bound == math.inf:
             b.notes.append("exceeds float64; see log_upper_bound")
     return _check_holds(b)
@@ -162,19 +182,14 @@ def _log_pos(x: float) -> float | None:
     return math.log(x) if x > 0 else None
 
 
-def _terms(inp: BoundInputs) -> tuple[float, float]:
-    """(collision term, ln υ_{K+1}) for the inputs."""
-    ct = inp.collision_term if inp.collision_term is not None else float(collision_term(inp.k, inp.prior))
-    return ct, float(log_coverage_probability(inp.k + 1, inp.prior))
-
-
-def arora(inp: BoundInputs) -> Bound:
-    """Arora et al. (2019): L_sup ≤ (L_cont − E[ln(1+Col)] − d) / ((1 − τ_K) υ_{K+1})."""
+def arora(inp: BoundInputs, terms: PriorTerms | None = None) -> Bound:
+    """Arora et al. (2019): L_sup ≤ (L_cont − E[ln(1+Col)] − d) / ((1 − τ_K) υ_{K+1})
+    (docs/math.md §5, docs/arora.md). Domain: L_cont ≥ 0, K ≥ 0, d ≤ 0."""
     inp = _validate(inp)
-    ct, log_ups = _terms(inp)
-    l1t = _log_one_minus_tau(inp.k, inp.prior)
+    tm = _terms_of(inp, terms)
+    ct, log_ups, l1t = tm.collision_term, tm.log_upsilon, tm.log_one_minus_tau
     d = inp.d if inp.d is not None else 0.0
-    b = Bound("arora", inp.k, inp.loss, None, None, "ok", tau=-math.expm1(l1t), upsilon=math.exp(log_ups),
+    b = Bound("arora", inp.k, inp.loss, None, None, "ok", tau=tm.tau, upsilon=math.exp(log_ups),
               collision_term=ct, d=inp.d, measured_sup=inp.measured_sup)
     if inp.d is None:
         b.status = "assumes_d_zero"
@@ -184,14 +199,16 @@ def arora(inp: BoundInputs) -> Bound:
     return _finish(b, _log_pos(inp.loss - ct - d), l1t + log_ups)
 
 
-def nozawa_sato(inp: BoundInputs) -> Bound:
-    """Nozawa & Sato (2021), Eq. 10: L_sup ≤ (2(L_cont − d) − E[ln(1+Col)] − (1 − υ) L_sub) / υ."""
+def nozawa_sato(inp: BoundInputs, terms: PriorTerms | None = None) -> Bound:
+    """Nozawa & Sato (2021), Eq. 10: L_sup ≤ (2(L_cont − d) − E[ln(1+Col)] − (1 − υ) L_sub) / υ
+    (docs/math.md §5, docs/nozawa-sato.md). Domain: L_cont ≥ 0, K ≥ 0, d ≤ 0, L_sub ≥ 0."""
     inp = _validate(inp)
-    ct, log_ups = _terms(inp)
+    tm = _terms_of(inp, terms)
+    ct, log_ups = tm.collision_term, tm.log_upsilon
     ups = math.exp(log_ups)
     d = inp.d if inp.d is not None else 0.0
     l_sub = inp.l_sub if inp.l_sub is not None else 0.0
-    b = Bound("nozawa-sato", inp.k, inp.loss, None, None, "ok", tau=float(-math.expm1(_log_one_minus_tau(inp.k, inp.prior))),
+    b = Bound("nozawa-sato", inp.k, inp.loss, None, None, "ok", tau=tm.tau,
               upsilon=ups, collision_term=ct, d=inp.d, l_sub=inp.l_sub, measured_sup=inp.measured_sup)
     if inp.d is None:
         b.status = "assumes_d_zero"
@@ -206,24 +223,14 @@ def nozawa_sato(inp: BoundInputs) -> Bound:
     return _finish(b, _log_pos(2 * (inp.loss - d) - ct - one_minus_ups * l_sub), log_ups)
 
 
-def _harmonic(n: int) -> float:
-    """H_n = ψ(n+1) + γ (exact harmonic number, not ln n + 0.577)."""
-    if n < 1:
-        return 0.0
-    if n < 64:
-        return math.fsum(1.0 / i for i in range(1, n + 1))
-    from scipy.special import digamma
-
-    return float(digamma(n + 1.0)) + float(np.euler_gamma)
-
-
-def ash(inp: BoundInputs) -> Bound:
-    """Ash et al. (2022): L_sup ≤ 2 max{1, 2(C−1)H_{C−1}/K} / (1 − τ_K) · (L_cont − E[ln(1+Col)])."""
+def ash(inp: BoundInputs, terms: PriorTerms | None = None) -> Bound:
+    """Ash et al. (2022): L_sup ≤ 2 max{1, 2(C−1)H_{C−1}/K} / (1 − τ_K) · (L_cont − E[ln(1+Col)])
+    (docs/math.md §5, docs/ash.md). Domain: L_cont ≥ 0, K ≥ 1 (K = 0 is vacuous)."""
     inp = _validate(inp)
-    ct = inp.collision_term if inp.collision_term is not None else float(collision_term(inp.k, inp.prior))
-    l1t = _log_one_minus_tau(inp.k, inp.prior)
+    tm = _terms_of(inp, terms)
+    ct, l1t = tm.collision_term, tm.log_one_minus_tau
     c = inp.prior.n_classes
-    b = Bound("ash", inp.k, inp.loss, None, None, "ok", tau=-math.expm1(l1t), collision_term=ct,
+    b = Bound("ash", inp.k, inp.loss, None, None, "ok", tau=tm.tau, collision_term=ct,
               measured_sup=inp.measured_sup)
     if inp.d is not None:
         b.notes.append("d(f) is not part of this bound")
@@ -231,7 +238,7 @@ def ash(inp: BoundInputs) -> Bound:
         b.status = "vacuous"
         b.notes.append("K = 0 negatives")
         return b
-    factor = max(1.0, 2.0 * (c - 1) * _harmonic(c - 1) / inp.k)
+    factor = max(1.0, 2.0 * (c - 1) * harmonic(c - 1) / inp.k)
     return _finish(b, _log_pos(2.0 * factor * (inp.loss - ct)), l1t)
 
 
@@ -239,9 +246,11 @@ def _log_cosh(x: float) -> float:
     return x + math.log1p(math.exp(-2.0 * x)) - math.log(2.0)
 
 
-def bao(inp: BoundInputs) -> Bound:
+def bao(inp: BoundInputs, terms: PriorTerms | None = None) -> Bound:
     """Bao, Nagano & Nozawa (2022): L_sup ≤ L_cont + ln(ρ_max C² cosh²(b²)/K), and the
-    lower bound L_sup ≥ L_cont + H(ρ) + ln K − 2 ln(K+1) − 2 ln cosh(b²) of their code."""
+    lower bound L_sup ≥ L_cont + H(ρ) + ln K − 2 ln(K+1) − 2 ln cosh(b²) of their code
+    (docs/math.md §5, docs/bao.md). Needs the temperature t (b² = 1/t) or the norm bound b.
+    ``terms`` is accepted for a uniform signature; this bound uses none of them."""
     inp = _validate(inp)
     b = Bound("bao", inp.k, inp.loss, None, None, "ok", measured_sup=inp.measured_sup)
     if inp.d is not None:
@@ -254,7 +263,7 @@ def bao(inp: BoundInputs) -> Bound:
         b.status = "vacuous"
         b.notes.append("K = 0 negatives")
         return b
-    b2 = 1.0 / inp.temperature if inp.temperature is not None else inp.norm_bound**2
+    b2 = 1.0 / inp.temperature if inp.temperature is not None else float(inp.norm_bound or 0.0) ** 2
     p = inp.prior
     c = p.n_classes
     lc = _log_cosh(b2)
@@ -269,51 +278,94 @@ def bao(inp: BoundInputs) -> Bound:
     return _check_holds(b)
 
 
-_FUNCS = {"arora": arora, "nozawa-sato": nozawa_sato, "ash": ash, "bao": bao}
+_FUNCS: dict[str, Callable[[BoundInputs, PriorTerms | None], Bound]] = {
+    "arora": arora,
+    "nozawa-sato": nozawa_sato,
+    "ash": ash,
+    "bao": bao,
+}
+
+#: What each status means, for the notes under a table of bounds.
+STATUS_NOTES = {
+    "assumes_d_zero": "assumes_d_zero: d(f) was not given; d = 0 was used, so the true Arora and "
+    "Nozawa–Sato bounds are larger (d ≤ 0).",
+    "vacuous": "vacuous: no finite bound (υ_(K+1) = 0 when K+1 < C, or a numerator ≤ 0).",
+    "needs_temperature": "needs_temperature: Bao et al. need the temperature t or the feature-norm bound b.",
+}
+#: The note for a bound beyond the float64 range.
+OVERFLOW_NOTE = "inf: the bound exceeds float64; its natural log is in log_upper_bound."
+
+
+def status_notes(bounds: Sequence[Bound]) -> list[str]:
+    """One explanatory line for each status (and for overflowed bounds) that occurs."""
+    statuses = {b.status for b in bounds}
+    notes = [text for status, text in STATUS_NOTES.items() if status in statuses]
+    if any(b.upper_bound == math.inf for b in bounds):
+        notes.append(OVERFLOW_NOTE)
+    return notes
+
+
+def parse_methods(methods: str | Sequence[str]) -> tuple[str, ...]:
+    """Method names from "all", a comma list or a sequence (case and _/- folded); unknown refused."""
+    if isinstance(methods, str):
+        if methods.strip().lower() == "all":
+            return METHODS
+        methods = methods.split(",")
+    ms = tuple(m.strip().lower().replace("_", "-") for m in methods if m.strip())
+    if not ms:
+        raise InputError(f"methods: no method given; choose all or from {', '.join(METHODS)}")
+    for m in ms:
+        if m not in _FUNCS:
+            raise InputError(f"methods: unknown {m!r}; choose all or from {', '.join(METHODS)}")
+    return ms
+
+
+def _per_k(x: Any, name: str, n: int) -> list[float | None]:
+    if x is None:
+        return [None] * n
+    arr = np.atleast_1d(np.asarray(x, dtype=object)).ravel()
+    if arr.size == 1:
+        arr = np.repeat(arr, n)
+    if arr.size != n:
+        raise InputError(f"{name}: expected one value per K ({n}), got {arr.size}")
+    return [None if v is None else finite_number(v, name) for v in arr]
 
 
 def compute_bounds(
-    loss,
-    k,
+    loss: Any,
+    k: ArrayLike,
     prior: PriorLike,
-    methods=METHODS,
-    d=None,
-    l_sub=None,
-    collision_term=None,
-    temperature=None,
-    norm_bound=None,
-    measured_sup=None,
+    methods: str | Sequence[str] = METHODS,
+    d: Any = None,
+    l_sub: Any = None,
+    collision_term: Any = None,
+    temperature: float | None = None,
+    norm_bound: float | None = None,
+    measured_sup: Any = None,
 ) -> list[Bound]:
     """All requested bounds for each (loss, K) pair: one :class:`Bound` per (K, method).
 
     ``loss`` and ``k`` are scalars or equal-length sequences (one loss per K); ``d``,
-    ``l_sub``, ``collision_term`` and ``measured_sup`` likewise (or None). ``methods`` is a
-    subset of ``("arora", "nozawa-sato", "ash", "bao")``.
+    ``l_sub``, ``collision_term`` and ``measured_sup`` likewise (or None; a None entry in a
+    sequence means "not given" for that K). ``methods`` is "all", a comma list or a subset of
+    ``("arora", "nozawa-sato", "ash", "bao")``. The prior's terms (τ_K, ln(1 − τ_K), ln υ_{K+1},
+    E[ln(1+Col)]) are evaluated once per distinct K, over all K at once.
     """
     p = as_prior(prior)
-    ks = np.atleast_1d(np.asarray(k))
-    if ks.dtype.kind not in "iu" and not (ks.dtype.kind == "f" and np.all(ks == np.round(ks))):
-        raise ValueError("k: expected whole numbers of negatives")
+    ks = whole_numbers(np.atleast_1d(np.asarray(k)), "k")
     n = ks.size
-
-    def per_k(x, name):
-        if x is None:
-            return [None] * n
-        arr = np.atleast_1d(np.asarray(x, dtype=np.float64))
-        if arr.size == 1:
-            return [float(arr[0])] * n
-        if arr.size != n:
-            raise ValueError(f"{name}: expected one value per K ({n}), got {arr.size}")
-        return [float(v) for v in arr]
-
-    losses = per_k(loss, "loss")
-    ds, subs, cts, sups = per_k(d, "d"), per_k(l_sub, "l_sub"), per_k(collision_term, "collision_term"), per_k(measured_sup, "measured_sup")
-    unknown = [m for m in methods if m not in _FUNCS]
-    if unknown:
-        raise ValueError(f"method: unknown {unknown[0]!r}; choose from {', '.join(METHODS)}")
+    losses = _per_k(loss, "loss", n)
+    ds, subs = _per_k(d, "d", n), _per_k(l_sub, "l_sub", n)
+    cts, sups = _per_k(collision_term, "collision_term", n), _per_k(measured_sup, "measured_sup", n)
+    ms = parse_methods(methods)
+    uniq, inverse = np.unique(ks, return_inverse=True)
+    terms = PriorTerms.many(uniq, p) if any(m != "bao" for m in ms) else None
     out = []
     for i, kv in enumerate(ks):
-        inp = BoundInputs(losses[i], int(kv), p, ds[i], subs[i], cts[i], temperature, norm_bound, sups[i])
-        for m in methods:
-            out.append(_FUNCS[m](inp))
+        lv = losses[i]
+        if lv is None:
+            raise InputError(f"loss: missing for K = {int(kv)}")
+        inp = BoundInputs(lv, int(kv), p, ds[i], subs[i], cts[i], temperature, norm_bound, sups[i])
+        tm = terms[int(inverse[i])] if terms is not None else None
+        out.extend(_FUNCS[m](inp, tm) for m in ms)
     return out

@@ -70,7 +70,7 @@ def command(func: Callable) -> Callable:
             warnings.simplefilter("always")
             try:
                 result = func(*args, **kwargs)
-            except (ValueError, TypeError, OSError, OverflowError, FloatingPointError) as exc:
+            except (ValueError, TypeError, ImportError, OSError, OverflowError, FloatingPointError) as exc:
                 _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             finally:
                 for w in caught:
@@ -647,7 +647,8 @@ def measure(
     import numpy as np
 
     from .bounds import compute_bounds
-    from .measure import extract_features, measure as run_measure
+    from .measure import extract_features
+    from .measure import measure as run_measure
     from .priors import Prior
 
     if (features is None) == (encoder is None):

@@ -2,7 +2,7 @@
 
 With one anchor and K negatives whose classes are drawn i.i.d. from ρ, the collision count
 Col = #{negatives with the anchor's class} satisfies Col | (anchor class c) ~ Binomial(K, ρ_c).
-Definitions and sources: Arora et al. (2019), Nozawa & Sato (2021), math.md.
+Definitions and sources: Arora et al. (2019), Nozawa & Sato (2021), docs/math.md §1.
 """
 
 from __future__ import annotations
@@ -10,36 +10,35 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .priors import PriorLike, as_prior
+from .special import logsumexp_weighted
+from .validation import whole_numbers
+
+FloatOrArray = float | NDArray[np.float64]
 
 __all__ = [
     "collision_probability",
+    "log_collision_complement",
     "collision_term",
     "collision_pmf",
     "collision_mean",
 ]
 
 
-def _as_k(k, name: str = "k") -> np.ndarray:
-    """Validate a number (or array) of negatives: non-negative whole numbers."""
-    from .coverage import _as_draws
-
-    return _as_draws(k, name)
-
-
-def _out(x: np.ndarray, like) -> float | np.ndarray:
+def _out(x: NDArray[np.float64], like: ArrayLike) -> FloatOrArray:
     return float(x) if np.ndim(like) == 0 else x
 
 
-def collision_probability(k, prior: PriorLike):
+def collision_probability(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
     """τ_K = P(Col ≥ 1) = 1 − Σ_c ρ_c (1 − ρ_c)^K, the probability that at least one of K
     i.i.d. negatives shares the anchor's class (Arora et al. 2019; uniform: 1 − (1 − 1/C)^K).
 
     Computed as Σ_c ρ_c · (−expm1(K·log1p(−ρ_c))), a sum of positive terms, so small τ keeps
     its relative accuracy. Domain: K ≥ 0 integers (scalar or array); result in [0, 1].
     """
-    kk = _as_k(k)
+    kk = whole_numbers(k, "k")
     p = as_prior(prior)
     rho = p.probabilities
     kf = kk.astype(np.float64)[..., None]
@@ -49,18 +48,33 @@ def collision_probability(k, prior: PriorLike):
     return _out(np.clip(tau, 0.0, 1.0), k)
 
 
-def collision_mean(k, prior: PriorLike):
+def log_collision_complement(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
+    """ln(1 − τ_K) = ln Σ_c ρ_c (1 − ρ_c)^K, the log-probability that no negative shares the
+    anchor's class (the denominator of the Arora and Ash bounds), as a log-sum-exp of
+    ln ρ_c + K ln(1 − ρ_c): no underflow for any K. Domain: K ≥ 0 integers; result ≤ 0.
+    """
+    kk = whole_numbers(k, "k")
+    p = as_prior(prior)
+    rho = p.probabilities
+    kf = kk.astype(np.float64)[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):  # ρ = 1 (one class): 0 · ln 0 at K = 0
+        terms = np.log(rho) + np.where(kf > 0, kf * np.log1p(-rho), 0.0)
+    out = logsumexp_weighted(terms, p.multiplicities.astype(np.float64))
+    return _out(np.minimum(out, 0.0), k)
+
+
+def collision_mean(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
     """E[Col] = K Σ_c ρ_c²."""
-    kk = _as_k(k)
+    kk = whole_numbers(k, "k")
     return _out(kk.astype(np.float64) * as_prior(prior).collision_index, k)
 
 
-def collision_pmf(m, k: int, prior: PriorLike):
+def collision_pmf(m: ArrayLike, k: int, prior: PriorLike) -> FloatOrArray:
     """P(Col = m) = Σ_c ρ_c Binom(m; K, ρ_c), for m = 0..K (scalar or array m)."""
     from scipy.stats import binom
 
-    kk = int(_as_k(k))
-    mm = _as_k(m, "m")
+    kk = int(whole_numbers(k, "k"))
+    mm = whole_numbers(m, "m")
     p = as_prior(prior)
     rho = p.probabilities
     vals = binom.pmf(mm[..., None], kk, rho)
@@ -73,9 +87,9 @@ _V_HIGH = math.log(60.0)  # e^{-60} ≈ 1e-26: the tail beyond is negligible
 _CHUNK_ELEMENTS = 1 << 22
 
 
-def collision_term(k, prior: PriorLike):
-    """E[ln(1 + Col)] = Σ_c ρ_c Σ_{m=0..K} Binom(m; K, ρ_c) ln(1 + m)  (math.md; the papers'
-    "τ_K ln(Col + 1)" term of the CURL and Nozawa–Sato bounds).
+def collision_term(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
+    """E[ln(1 + Col)] = Σ_c ρ_c Σ_{m=0..K} Binom(m; K, ρ_c) ln(1 + m)  (the papers'
+    "τ_K ln(Col + 1)" term of the CURL and Nozawa–Sato bounds; docs/math.md §1).
 
     Computed without summing K terms, from ln(1+m) = ∫_0^∞ e^{−t}(1 − e^{−mt}) dt/t:
 
@@ -85,7 +99,7 @@ def collision_term(k, prior: PriorLike):
     doubly-exponentially decaying analytic integrand (step 1/8: error below 1e−30 relative).
     Cost O((ln K + 80) · 8 · U) for U distinct class probabilities. Domain: K ≥ 0 integers.
     """
-    kk = _as_k(k)
+    kk = whole_numbers(k, "k")
     p = as_prior(prior)
     rho = p.probabilities
     weights = p.multiplicities.astype(np.float64) * rho

@@ -32,21 +32,25 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any, Literal, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
+from .errors import InputError
 from .priors import Prior, PriorLike, as_prior
+from .saddle import log_coefficient, model_for
 from .special import (
-    clog1p,
-    log1mexp,
+    LOG_NEGLIGIBLE,
+    harmonic,
     log_binom_coef,
-    log_binom_pmf,
     log_neg_log1mexp,
-    log_one_minus_exp_of,
-    log_poisson_pmf,
     logsumexp_weighted,
     stirlerr,
 )
+from .validation import check_digits, whole_numbers
 
 __all__ = [
     "CoverTime",
@@ -55,225 +59,16 @@ __all__ = [
     "log_coverage_probability",
     "coverage_sf",
     "log_coverage_sf",
+    "log_coverage_and_sf",
     "expected_draws",
     "draws_for_coverage",
 ]
 
-_NODES = 24  # trapezoidal nodes on each side of θ = 0 (spacing ≤ 0.59/σ: aliasing < e^{−50})
-_WINDOW = 14.0  # half-width of the integration window, in units of 1/σ (widened if needed)
-_CHUNK = 1 << 18  # complex elements per block of work
+FloatOrArray = float | NDArray[np.float64]
 
-
-def _as_draws(draws, name: str = "draws") -> np.ndarray:
-    """Validate draws as non-negative whole numbers (any shape); returns an int64 array."""
-    if isinstance(draws, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected a whole number, got bool")
-    try:
-        arr = np.asarray(draws)
-    except OverflowError:
-        raise ValueError(f"{name}: must be at most 2**53") from None
-    if arr.dtype == object and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in arr.ravel()):
-        if any(int(x) > 2**53 for x in arr.ravel()):
-            raise ValueError(f"{name}: must be at most 2**53")
-        arr = arr.astype(np.int64)
-    if arr.dtype == object or arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name}: expected whole numbers, got {arr.dtype}")
-    if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name}: must be finite")
-        if np.any(arr != np.round(arr)):
-            raise ValueError(f"{name}: must be whole numbers")
-    if np.any(arr < 0):
-        raise ValueError(f"{name}: must be non-negative")
-    if np.any(arr > 2**53):
-        raise ValueError(f"{name}: must be at most 2**53")
-    return arr.astype(np.int64)
-
-
-class _Model:
-    """One sampling model for one prior: the pieces of the saddle-point formula."""
-
-    def __init__(self, prior: Prior, replace: bool):
-        self.replace = bool(replace)
-        self.a = prior.masses.astype(np.float64)
-        self.m = prior.multiplicities.astype(np.float64)
-        self.C = prior.n_classes
-        self.A = prior.total
-        if not self.replace:
-            if not prior.is_counts:
-                raise ValueError("prior: sampling without replacement needs integer per-class counts")
-            self.N = int(round(self.A))
-            self.full = self.N - int(self.a.min()) + 1  # from this many draws on, υ = 1
-
-    # -- the draw-count generating function B
-    def w(self, s):
-        return s if self.replace else np.log1p(s)
-
-    def sw1(self, s):
-        """s · w'(s)."""
-        return s if self.replace else s / (1.0 + s)
-
-    def mean_parameter(self, n):
-        """The radius s at which the plain draw count (Poisson or binomial) has mean n."""
-        nf = np.asarray(n, dtype=np.float64)
-        return nf / self.A if self.replace else nf / (self.N - nf)
-
-    def log_pmf(self, n, s):
-        if self.replace:
-            return log_poisson_pmf(n, self.A * s)
-        return log_binom_pmf(n, self.N, s)
-
-    def base_ratio(self, n, s, theta):
-        """ln B(s e^{iθ}) − ln B(s) − i n θ, shape (k, J)."""
-        h = np.sin(0.5 * theta) ** 2
-        sin = np.sin(theta)
-        n = n[:, None]
-        if self.replace:
-            lam = (self.A * s)[:, None]
-            tms = theta - sin  # θ − sin θ, accurate for small θ via the series below
-            small = theta < 1e-2
-            t2 = theta * theta
-            tms = np.where(small, theta * t2 / 6 * (1 - t2 / 20 * (1 - t2 / 42)), tms)
-            return -2.0 * lam * h + 1j * ((lam - n) * sin - n * tms)
-        p = (s / (1.0 + s))[:, None]
-        re = 0.5 * self.N * np.log1p(-4.0 * p * (1.0 - p) * h)
-        im = self.N * np.arctan2(p * sin, 1.0 - 2.0 * p * h) - n * theta
-        return re + 1j * im
-
-    def y(self, s):
-        return self.a[None, :] * self.w(s)[:, None]
-
-    def yz(self, s, theta):
-        """a_u · w(s e^{iθ}), shape (k, J, U)."""
-        z = s[:, None] * np.exp(1j * theta)
-        wz = z if self.replace else clog1p(z)
-        return self.a[None, None, :] * wz[:, :, None]
-
-    # -- the two generating functions: "cdf" = B Φ and "sf" = B (1 − Φ)
-    def log_phi(self, y):
-        return np.sum(self.m * log1mexp(y), axis=-1)
-
-    def log_one_minus_phi(self, y):
-        return log_one_minus_exp_of(logsumexp_weighted(log_neg_log1mexp(y), self.m))
-
-    def mean_var(self, s, kind: str) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and variance of the tilted draw count at radius s: m = s d/ds ln H(s) and
-        σ² = dm/d ln s, for H = B Φ ("cdf") or H = B (1 − Φ) ("sf")."""
-        if kind == "cdf" and self.replace:
-            # A sum of zero-truncated Poisson(y_u) counts: mean h(y), variance h(y)(1 + y − h(y)).
-            y = self.y(s)
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                h = np.where(y > 1e-8, y / -np.expm1(-y), 1.0 + 0.5 * y)
-            return np.sum(self.m * h, axis=-1), np.sum(self.m * h * (1.0 + y - h), axis=-1)
-        d = 1e-5
-        mid = self.mean(s, kind)
-        var = (self.mean(s * math.exp(d), kind) - self.mean(s * math.exp(-d), kind)) / (2 * d)
-        return mid, var
-
-    def mean(self, s, kind: str):
-        """Mean of the tilted draw count at radius s (= s d/ds ln of the generating function)."""
-        y = self.y(s)
-        with np.errstate(divide="ignore", over="ignore", under="ignore"):
-            log_ratio = np.log(self.a) - y - log1mexp(y)  # ln(a / (e^{y} − 1))
-        lse = logsumexp_weighted(log_ratio, self.m)
-        if kind == "cdf":
-            return self.sw1(s) * (self.A + np.exp(lse))
-        lphi = self.log_phi(y)
-        r = np.exp(lphi - self.log_one_minus_phi(y) + lse)
-        return self.sw1(s) * (self.A - r)
-
-    def log_integrand(self, n, s, theta, kind: str):
-        y = self.y(s)[:, None, :]
-        yz = self.yz(s, theta)
-        base = self.base_ratio(n, s, theta)
-        if kind == "cdf":
-            return base + np.sum(self.m * (log1mexp(yz) - log1mexp(y)), axis=-1)
-        top = log_one_minus_exp_of(logsumexp_weighted(log_neg_log1mexp(yz), self.m))
-        bottom = self.log_one_minus_phi(y[:, 0, :])[:, None]
-        return base + top - bottom
-
-
-def _saddle(model: _Model, n: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """Radius s with tilted mean n (vectorised safeguarded Newton in ln s), and σ² there."""
-    nf = n.astype(np.float64)
-    if model.replace:  # Poisson means A·s: the cdf mean lies in [A s, A s + C]
-        lo = (nf - model.C) / model.A if kind == "cdf" else nf / model.A
-        hi = nf / model.A
-    else:  # binomial odds s = p/(1 − p), N p ≤ mean ≤ N p + C
-        p_lo = (nf - model.C) / model.N if kind == "cdf" else nf / model.N
-        lo = p_lo / (1.0 - p_lo)
-        hi = model.mean_parameter(nf)
-    lo = np.log(np.maximum(lo, 1e-300))
-    hi = np.log(hi)
-    if kind == "sf":  # upper end by doubling
-        hi = lo + 0.1
-        for _ in range(200):
-            short = model.mean(np.exp(hi), kind) < nf
-            if not short.any():
-                break
-            hi = np.where(short, hi + (hi - lo) * 2 + 0.1, hi)
-    u = hi.copy() if kind == "cdf" else 0.5 * (lo + hi)
-    for _ in range(100):
-        f, fp = model.mean_var(np.exp(u), kind)
-        f = f - nf
-        lo = np.where(f < 0, u, lo)
-        hi = np.where(f > 0, u, hi)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            nu = u - f / fp
-        bad = ~np.isfinite(nu) | (nu < lo) | (nu > hi)
-        nu = np.where(bad, 0.5 * (lo + hi), nu)
-        done = (np.abs(nu - u) <= 1e-13 * np.maximum(1.0, np.abs(u))) | (np.abs(f) <= 1e-10 * nf)
-        u = np.where(done, u, nu)
-        if done.all():
-            break
-    s = np.exp(u)
-    if not model.replace:  # the factorisation of (1+z)^N Φ(z) is singular at z = −1: keep off it
-        s = np.where(np.abs(s - 1.0) < 1e-6, s * (1 + 1e-3), s)
-    var = model.mean_var(s, kind)[1]
-    return s, np.maximum(var, 1e-300)
-
-
-def _log_coefficient(model: _Model, n: np.ndarray, kind: str) -> np.ndarray:
-    """ln υ_n (kind="cdf") or ln(1 − υ_n) (kind="sf") by the saddle-point Cauchy integral."""
-    out = np.empty(n.shape, dtype=np.float64)
-    step = max(1, _CHUNK // ((_NODES + 1) * model.a.size))
-    for start in range(0, n.size, step):
-        nn = n[start : start + step]
-        s, var = _saddle(model, nn, kind)
-        sigma = np.sqrt(var)
-        log_int = np.empty(nn.shape)
-        todo = np.ones(nn.shape, dtype=bool)
-        nodes, window = _NODES, _WINDOW
-        while todo.any():
-            log_int[todo], ok = _log_integral(model, nn[todo], s[todo], sigma[todo], kind, nodes, window)
-            todo[todo] = ~ok
-            nodes, window = 2 * nodes, 2 * window
-        y = model.y(s)
-        head = model.log_phi(y) if kind == "cdf" else model.log_one_minus_phi(y)
-        out[start : start + step] = head + log_int - model.log_pmf(nn, s)
-    return out
-
-
-def _log_integral(model: _Model, n, s, sigma, kind: str, nodes: int, window: float):
-    """ln I(s) by the trapezoidal rule on |θ| ≤ min(π, window/σ) with ``nodes`` nodes a side.
-
-    Returns (ln I, ok) where ok is False when the integrand at the window's edge is not yet
-    negligible (then the caller widens the window).
-    """
-    j = np.arange(nodes + 1, dtype=np.float64)
-    theta_max = np.minimum(math.pi, window / sigma)
-    big_m = np.maximum(2 * nodes, np.ceil(2 * math.pi * nodes / theta_max))
-    theta = (2 * math.pi / big_m)[:, None] * j[None, :]
-    wts = np.where(j[None, :] == 0, 1.0, np.where(2 * j[None, :] == big_m[:, None], 1.0, 2.0))
-    logf = model.log_integrand(n, s, theta, kind)
-    with np.errstate(under="ignore"):
-        integral = np.sum(wts * np.exp(logf).real, axis=1) / big_m
-    if np.any(~(integral > 0)):
-        raise FloatingPointError("coverage: saddle-point integral failed; please report this input")
-    log_i = np.log(integral)
-    edge = logf[:, -1].real - log_i
-    ok = (2 * nodes >= big_m) | (edge < math.log(1e-18))
-    return log_i, ok
+#: Where the Poissonized coverage Φ(mean) exceeds this, υ_n > 0.49 and the complement is the
+#: accurate side to integrate (the draw count's median is within one of its mean).
+_PROXY_HIGH = math.log(0.99)
 
 
 def _log_cdf_sf(
@@ -284,14 +79,14 @@ def _log_cdf_sf(
     With ``tails=False`` the complement is not refined where υ_n > 1/2: ln υ_n then still has
     full relative accuracy in υ_n, but ln(1 − υ_n) is only accurate to about 1e−16 absolute.
     """
-    model = _Model(prior, replace)
+    model = model_for(prior, replace)
     flat = draws.ravel()
     uniq, inverse = np.unique(flat, return_inverse=True)
     logcdf = np.full(uniq.shape, -np.inf)
     logsf = np.zeros(uniq.shape)
     c = model.C
     if not replace and np.any(uniq > model.N):
-        raise ValueError(f"draws: at most the pool size N = {model.N} without replacement")
+        raise InputError(f"draws: at most the pool size N = {model.N} without replacement")
     certain = (uniq >= 1) & (c == 1) if replace else uniq >= model.full
     at_c = (uniq == c) & ~certain
     mid = (uniq > c) & ~certain
@@ -319,10 +114,10 @@ def _log_cdf_sf(
         # the Poissonized coverage Φ(mean) > 0.99 implies υ_n > 0.49 (the complement is then the
         # accurate side) and Φ < 0.1 implies υ_n < 0.2. Only the band between needs both.
         proxy = model.log_phi(model.y(model.mean_parameter(uniq[idx])))
-        sure_high = tails & (proxy > math.log(0.99))
+        sure_high = tails & (proxy > _PROXY_HIGH)
         need_cdf = idx[~sure_high]
         if need_cdf.size:
-            lc = np.minimum(_log_coefficient(model, uniq[need_cdf], "cdf"), 0.0)
+            lc = np.minimum(log_coefficient(model, uniq[need_cdf], "cdf"), 0.0)
             logcdf[need_cdf] = lc
             with np.errstate(divide="ignore"):
                 logsf[need_cdf] = np.log1p(-np.exp(lc))
@@ -330,31 +125,57 @@ def _log_cdf_sf(
             high = need_cdf[logcdf[need_cdf] > -math.log(2.0)]
             hidx = np.concatenate([idx[sure_high], high])
             if hidx.size:
-                ls = np.minimum(_log_coefficient(model, uniq[hidx], "sf"), 0.0)
+                ls = np.minimum(log_coefficient(model, uniq[hidx], "sf"), 0.0)
                 logsf[hidx] = ls
                 logcdf[hidx] = np.log1p(-np.exp(ls))
     return logcdf[inverse].reshape(draws.shape), logsf[inverse].reshape(draws.shape)
 
 
-def _scalar(x: np.ndarray, like) -> float | np.ndarray:
+def _scalar(x: NDArray[np.float64], like: ArrayLike) -> FloatOrArray:
     return float(x) if np.ndim(like) == 0 else x
 
 
-def log_coverage_probability(draws, prior: PriorLike, replace: bool = True):
+def log_coverage_and_sf(
+    draws: ArrayLike, prior: PriorLike, replace: bool = True
+) -> tuple[FloatOrArray, FloatOrArray]:
+    """(ln υ_n, ln(1 − υ_n)) in one pass: each from the side that is accurate, the other as its
+    complement, so callers that need both (tables, bounds) pay for one evaluation.
+
+    Domain and accuracy as :func:`log_coverage_probability` and :func:`log_coverage_sf`.
+    """
+    d = whole_numbers(draws, "draws")
+    lc, ls = _log_cdf_sf(as_prior(prior), d, replace)
+    return _scalar(lc, draws), _scalar(ls, draws)
+
+
+def log_coverage_probability(draws: ArrayLike, prior: PriorLike, replace: bool = True) -> FloatOrArray:
     """ln υ_n, the natural log of the probability that n draws contain all C classes.
 
     υ_n = Σ_{S⊆[C]} (−1)^{|S|} (1 − ρ(S))^n = n! [t^n] Π_c (e^{ρ_c t} − 1)  (i.i.d. draws;
-    Nozawa & Sato 2021, Eq. 10's υ_{K+1}); without replacement (``replace=False``) from the
-    pool of per-class counts N_c, υ_n = [t^n] Π_c ((1+t)^{N_c} − 1) / binom(N, n).
+    Nozawa & Sato 2021, Eq. 10's υ_{K+1}; docs/math.md §2); without replacement
+    (``replace=False``) from the pool of per-class counts N_c,
+    υ_n = [t^n] Π_c ((1+t)^{N_c} − 1) / binom(N, n).
 
     Domain: draws ≥ 0 integers (scalar or array); −inf for n < C. Accurate to about 1e−13
     relative in υ (absolute in ln υ) for any n up to 2**53, including υ far below 1e−308.
     """
-    d = _as_draws(draws)
+    d = whole_numbers(draws, "draws")
     return _scalar(_log_cdf_sf(as_prior(prior), d, replace)[0], draws)
 
 
-def coverage_probability(draws, prior: PriorLike, replace: bool = True, *, exact: bool = False, digits: int | None = None):
+@overload
+def coverage_probability(
+    draws: ArrayLike, prior: PriorLike, replace: bool = ..., *, exact: Literal[False] = ..., digits: None = ...
+) -> FloatOrArray: ...
+@overload
+def coverage_probability(
+    draws: ArrayLike, prior: PriorLike, replace: bool = ..., *, exact: Literal[True], digits: None = ...
+) -> Fraction: ...
+@overload
+def coverage_probability(draws: ArrayLike, prior: PriorLike, replace: bool = ..., *, exact: Literal[False] = ..., digits: int) -> Any: ...
+def coverage_probability(
+    draws: ArrayLike, prior: PriorLike, replace: bool = True, *, exact: bool = False, digits: int | None = None
+) -> FloatOrArray | Fraction | Any:
     """υ_n = P(n draws contain all C classes) = P(T ≤ n); see :func:`log_coverage_probability`.
 
     Returns a float in [0, 1] (an array for array ``draws``); it underflows to 0 only where
@@ -362,7 +183,7 @@ def coverage_probability(draws, prior: PriorLike, replace: bool = True, *, exact
     :class:`fractions.Fraction` (uniform prior or integer counts; scalar draws) and
     ``digits=D`` an ``mpmath.mpf`` good to D significant digits (any prior).
     """
-    d = _as_draws(draws)
+    d = whole_numbers(draws, "draws")
     p = as_prior(prior)
     if exact or digits is not None:
         return _high_precision(d, p, replace, exact, digits)
@@ -370,33 +191,27 @@ def coverage_probability(draws, prior: PriorLike, replace: bool = True, *, exact
         return _scalar(np.exp(_log_cdf_sf(p, d, replace, tails=False)[0]), draws)
 
 
-def _high_precision(d: np.ndarray, p: Prior, replace: bool, exact: bool, digits: int | None):
+def _high_precision(d: NDArray[np.int64], p: Prior, replace: bool, exact: bool, digits: int | None) -> Fraction | Any:
     from . import exact as ex
 
     if d.ndim != 0:
-        raise ValueError("draws: exact= and digits= take a single number of draws")
+        raise InputError("draws: exact= and digits= take a single number of draws")
     if exact and digits is not None:
-        raise ValueError("exact and digits: give one or the other")
+        raise InputError("exact and digits: give one or the other", argument="digits")
     if exact:
         return ex.exact_coverage_probability(int(d), p, replace)
-    return ex.mp_coverage_probability(int(d), p, replace, _check_digits(digits))
+    return ex.mp_coverage_probability(int(d), p, replace, check_digits(digits))
 
 
-def _check_digits(digits) -> int:
-    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or not 1 <= digits <= 1000:
-        raise ValueError(f"digits: expected a whole number from 1 to 1000, got {digits!r}")
-    return int(digits)
-
-
-def log_coverage_sf(draws, prior: PriorLike, replace: bool = True):
+def log_coverage_sf(draws: ArrayLike, prior: PriorLike, replace: bool = True) -> FloatOrArray:
     """ln(1 − υ_n) = ln P(T > n), accurate when υ_n is within 1e−300 of 1 (or closer)."""
-    d = _as_draws(draws)
+    d = whole_numbers(draws, "draws")
     return _scalar(_log_cdf_sf(as_prior(prior), d, replace)[1], draws)
 
 
-def coverage_sf(draws, prior: PriorLike, replace: bool = True):
+def coverage_sf(draws: ArrayLike, prior: PriorLike, replace: bool = True) -> FloatOrArray:
     """1 − υ_n = P(T > n): the probability that some class is missing from n draws."""
-    d = _as_draws(draws)
+    d = whole_numbers(draws, "draws")
     with np.errstate(under="ignore"):
         return _scalar(np.exp(_log_cdf_sf(as_prior(prior), d, replace)[1]), draws)
 
@@ -413,31 +228,33 @@ class CoverTime:
     prior: Prior
     replace: bool = True
 
-    def __post_init__(self):
-        if not self.replace:
-            _Model(self.prior, False)  # validates that the prior has counts
+    def __post_init__(self) -> None:
+        model_for(self.prior, self.replace)  # validates (without replacement: counts needed)
 
-    def logcdf(self, n):
+    def _logs(self, n: ArrayLike, tails: bool = True) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        return _log_cdf_sf(self.prior, whole_numbers(n, "n"), self.replace, tails)
+
+    def logcdf(self, n: ArrayLike) -> FloatOrArray:
         """ln P(T ≤ n) = ln υ_n."""
-        return _scalar(_log_cdf_sf(self.prior, _as_draws(n, "n"), self.replace)[0], n)
+        return _scalar(self._logs(n)[0], n)
 
-    def logsf(self, n):
+    def logsf(self, n: ArrayLike) -> FloatOrArray:
         """ln P(T > n) = ln(1 − υ_n)."""
-        return _scalar(_log_cdf_sf(self.prior, _as_draws(n, "n"), self.replace)[1], n)
+        return _scalar(self._logs(n)[1], n)
 
-    def cdf(self, n):
+    def cdf(self, n: ArrayLike) -> FloatOrArray:
         """P(T ≤ n) = υ_n."""
         with np.errstate(under="ignore"):
-            return _scalar(np.exp(_log_cdf_sf(self.prior, _as_draws(n, "n"), self.replace, False)[0]), n)
+            return _scalar(np.exp(self._logs(n, tails=False)[0]), n)
 
-    def sf(self, n):
+    def sf(self, n: ArrayLike) -> FloatOrArray:
         """P(T > n) = 1 − υ_n."""
         with np.errstate(under="ignore"):
-            return _scalar(np.exp(_log_cdf_sf(self.prior, _as_draws(n, "n"), self.replace)[1]), n)
+            return _scalar(np.exp(self._logs(n)[1]), n)
 
-    def pmf(self, n):
+    def pmf(self, n: ArrayLike) -> FloatOrArray:
         """P(T = n) = υ_n − υ_{n−1}, differenced on the side (cdf or sf) that is small."""
-        arr = _as_draws(n, "n")
+        arr = whole_numbers(n, "n")
         prev = np.maximum(arr - 1, 0)
         lc, ls = _log_cdf_sf(self.prior, np.stack([arr, prev]), self.replace)
         with np.errstate(under="ignore"):
@@ -450,11 +267,11 @@ class CoverTime:
     def mean(self) -> float:
         """E[T]. Uniform i.i.d.: C·H_C; otherwise A ∫_0^∞ (1 − Π_c(1 − e^{−a_c s})) ds
         (Flajolet, Gardy & Thimonier 1992), or (N+1) ∫_0^1 (1 − Π_c(1 − (1−u)^{N_c})) du
-        without replacement."""
+        without replacement (docs/math.md §4)."""
         return _moments(self.prior, self.replace)[0]
 
     def var(self) -> float:
-        """Var[T]. Uniform i.i.d.: Σ_{i=1..C} (1 − p_i)/p_i², p_i = i/C; otherwise from
+        """Var[T]. Uniform i.i.d.: C² H_C^{(2)} − C H_C; otherwise from
         E[T(T+1)] = 2A² ∫ s (1 − Φ(s)) ds (resp. 2(N+1)(N+2) ∫ u (1 − Φ(u)) du)."""
         return _moments(self.prior, self.replace)[1]
 
@@ -462,23 +279,23 @@ class CoverTime:
         """Standard deviation of T."""
         return math.sqrt(self.var())
 
-    def ppf(self, q):
+    def ppf(self, q: ArrayLike) -> FloatOrArray:
         """Smallest n with P(T ≤ n) ≥ q, for q in [0, 1] (scalar or array)."""
         qa = np.asarray(q, dtype=np.float64)
         if np.any(~np.isfinite(qa)) or np.any((qa < 0) | (qa > 1)):
-            raise ValueError("q: quantile levels must lie in [0, 1]")
+            raise InputError("q: quantile levels must lie in [0, 1]")
         out = np.array([self._ppf1(float(v)) for v in qa.ravel()], dtype=np.float64).reshape(qa.shape)
         return float(out) if out.ndim == 0 else out
 
     def median(self) -> float:
         """The smallest n with υ_n ≥ 1/2."""
-        return self.ppf(0.5)
+        return float(self.ppf(0.5))
 
     def _ppf1(self, q: float) -> float:
         c = self.prior.n_classes
         if q <= 0:
             return float(c)
-        upper = math.inf if self.replace else float(_Model(self.prior, False).full)
+        upper = math.inf if self.replace else float(model_for(self.prior, False).full)
         if q >= 1:  # T is unbounded (i.i.d., C > 1) or at most `upper`
             return (math.inf if c > 1 else 1.0) if self.replace else upper
 
@@ -510,7 +327,15 @@ def cover_time(prior: PriorLike, replace: bool = True) -> CoverTime:
     return CoverTime(as_prior(prior), replace)
 
 
-def expected_draws(prior: PriorLike, replace: bool = True, *, exact: bool = False, digits: int | None = None):
+@overload
+def expected_draws(prior: PriorLike, replace: bool = ..., *, exact: Literal[False] = ..., digits: None = ...) -> float: ...
+@overload
+def expected_draws(prior: PriorLike, replace: bool = ..., *, exact: Literal[True], digits: None = ...) -> Fraction: ...
+@overload
+def expected_draws(prior: PriorLike, replace: bool = ..., *, exact: Literal[False] = ..., digits: int) -> Any: ...
+def expected_draws(
+    prior: PriorLike, replace: bool = True, *, exact: bool = False, digits: int | None = None
+) -> float | Fraction | Any:
     """E[T], the expected number of draws until every class has been seen.
 
     Uniform: C·H_C (H = harmonic number); general ρ: ∫_0^∞ (1 − Π_c (1 − e^{−ρ_c t})) dt
@@ -523,38 +348,40 @@ def expected_draws(prior: PriorLike, replace: bool = True, *, exact: bool = Fals
         from . import exact as ex
 
         if not replace:
-            raise ValueError("exact and digits modes of expected_draws are for i.i.d. draws (replace=True)")
+            raise InputError("replace: exact and digits modes of expected_draws are for i.i.d. draws (replace=True)")
         if exact and digits is not None:
-            raise ValueError("exact and digits: give one or the other")
-        return ex.exact_expected_draws(p) if exact else ex.mp_expected_draws(p, _check_digits(digits))
+            raise InputError("exact and digits: give one or the other", argument="digits")
+        return ex.exact_expected_draws(p) if exact else ex.mp_expected_draws(p, check_digits(digits))
     return cover_time(p, replace).mean()
 
 
-def draws_for_coverage(q, prior: PriorLike, replace: bool = True):
+def draws_for_coverage(q: ArrayLike, prior: PriorLike, replace: bool = True) -> FloatOrArray:
     """Smallest n with υ_n ≥ q: how many draws (K+1) see every class with probability q."""
     return cover_time(prior, replace).ppf(q)
 
 
 # ------------------------------------------------------------------------- moments
-_MOMENT_CACHE: dict = {}
+#: Priors whose moments are kept (a Prior is a value: equal priors share the entry).
+_MOMENT_CACHE_SIZE = 128
 
 
+#: Panel ends of the i.i.d. moment integrals, in units of the median time t½ (1 − Φ(t½) = ½):
+#: 1 − Φ falls from 1 to ½ on [0, 1] and decays like e^{−ρ_min t} beyond, so each panel holds
+#: one regime and QUADPACK's infinite-range map sees a tail of scale about one.
+_IID_KNOTS = (0.0, 0.25, 1.0, 2.0, 4.0, 16.0, math.inf)
+
+
+@lru_cache(maxsize=_MOMENT_CACHE_SIZE)
 def _moments(prior: Prior, replace: bool) -> tuple[float, float]:
-    key = (prior.masses.tobytes(), prior.multiplicities.tobytes(), replace)
-    if key not in _MOMENT_CACHE:
-        _MOMENT_CACHE[key] = _compute_moments(prior, replace)
-    return _MOMENT_CACHE[key]
+    """(E[T], Var[T]) for one prior and sampling model, computed once per process."""
+    return _compute_moments(prior, replace)
 
 
 def _compute_moments(prior: Prior, replace: bool) -> tuple[float, float]:
     c = prior.n_classes
-    if replace and prior.is_uniform:
-        from scipy.special import digamma, polygamma
-
-        h = float(digamma(c + 1.0)) + np.euler_gamma
-        h2 = math.pi**2 / 6 - float(polygamma(1, c + 1.0))
-        mean = c * h
-        return mean, max(c * c * h2 - mean, 0.0)
+    if replace and prior.is_uniform:  # E[T] = C H_C, Var[T] = C² H_C^{(2)} − C H_C
+        mean = c * harmonic(c)
+        return mean, max(c * c * harmonic(c, order=2) - mean, 0.0)
     if c == 1:
         return 1.0, 0.0
     import warnings
@@ -583,7 +410,7 @@ def _compute_moments(prior: Prior, replace: bool) -> tuple[float, float]:
             return 1.0
         y = a * w(t)
         lam = logsumexp_weighted(log_neg_log1mexp(y), m)
-        return float(-np.expm1(-np.exp(lam))) if lam > -600 else float(np.exp(lam))
+        return float(-np.expm1(-np.exp(lam))) if lam > LOG_NEGLIGIBLE else float(np.exp(lam))
 
     # Split where half the probability is reached (bisection on ln t).
     lo, hi = (1e-12, 1.0) if not replace else (1e-12 / scale, 1.0 / float(a.min()) * 50)
@@ -598,7 +425,7 @@ def _compute_moments(prior: Prior, replace: bool) -> tuple[float, float]:
     # i.i.d.: integrate in x = t / t_half, so that the tail decays on a scale of order one
     # (QUADPACK's map of [a, ∞) needs that); without replacement t ∈ [0, 1] already.
     unit = hi if replace else 1.0
-    knots = [0.0, 0.25, 1.0, 2.0, 4.0, 16.0, math.inf] if replace else sorted({0.0, 0.25 * hi, hi, 0.5 * (1 + hi), 1.0})
+    knots = list(_IID_KNOTS) if replace else sorted({0.0, 0.25 * hi, hi, 0.5 * (1 + hi), 1.0})
 
     def integrate(f) -> float:
         total = error = 0.0

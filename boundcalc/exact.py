@@ -8,7 +8,7 @@
   seconds.
 * ``digits=D``: an ``mpmath.mpf`` rounded to D significant digits (print it with
   ``mpmath.nstr(x, D)`` or work under ``mpmath.workdps(D)``), for any prior: the Cauchy
-  integral of math.md evaluated at working precision D + guard digits by the trapezoidal rule
+  integral of docs/math.md §3 evaluated at working precision D + guard digits by the trapezoidal rule
   with plain (unrearranged) formulas, with enough nodes for D digits.
 """
 
@@ -19,7 +19,9 @@ from fractions import Fraction
 
 import numpy as np
 
+from .errors import InputError
 from .priors import Prior
+from .saddle import model_for, saddle_point
 
 __all__ = [
     "exact_coverage_probability",
@@ -31,6 +33,17 @@ __all__ = [
 ]
 
 _WORK_LIMIT = 3 * 10**8  # rough bit-operation budget for exact arithmetic (a few seconds)
+#: Subset-polynomial size (terms × factors) beyond which exact mode is refused (memory, time).
+_POLY_LIMIT = 2 * 10**7
+#: Exact E[T] for the uniform prior sums C fractions; beyond this C it takes seconds.
+_EXACT_UNIFORM_CLASSES = 10**5
+#: Direct mpmath summation of the collision term costs K terms per distinct mass.
+_MP_SUM_TERMS = 2 * 10**5
+#: Guard digits of the Cauchy integral: the trapezoidal sum of terms of size up to e^{σ-window}
+#: and the ln n! normalisation lose about 2 log10(n) digits, plus a fixed margin of 20.
+_GUARD_DIGITS = 20
+#: Guard digits for sums of positive terms and quadrature (no cancellation to absorb).
+_SUM_GUARD_DIGITS = 15
 
 
 def _integer_masses(prior: Prior) -> tuple[list[int], list[int]]:
@@ -38,14 +51,14 @@ def _integer_masses(prior: Prior) -> tuple[list[int], list[int]]:
         return [int(a) for a in prior.masses], [int(m) for m in prior.multiplicities]
     if prior.is_uniform:
         return [1], [prior.n_classes]
-    raise ValueError("exact mode needs the uniform prior or integer counts; use digits= instead")
+    raise InputError("exact mode needs the uniform prior or integer counts; use digits= instead")
 
 
 def _subset_polynomial(masses: list[int], mults: list[int]) -> dict[int, int]:
     """Coefficients of P(x) = Π_u (x^{a_u} − 1)^{m_u} as {exponent: coefficient}."""
     total = sum(a * m for a, m in zip(masses, mults))
-    if (total + 1) * sum(m + 1 for m in mults) > 2 * 10**7:
-        raise ValueError("exact mode: the prior is too large for exact arithmetic; use digits= instead")
+    if (total + 1) * sum(m + 1 for m in mults) > _POLY_LIMIT:
+        raise InputError("exact mode: the prior is too large for exact arithmetic; use digits= instead")
     poly = {0: 1}
     for a, m in zip(masses, mults):
         factor = {a * j: math.comb(m, j) * (-1) ** (m - j) for j in range(m + 1)}
@@ -65,17 +78,17 @@ def exact_coverage_probability(n: int, prior: Prior, replace: bool = True) -> Fr
         return Fraction(0)
     if replace and len(masses) == 1:  # uniform: Σ_j (−1)^j binom(C, j) (C − j)^n / C^n
         if c * n * math.log2(c + 1) > _WORK_LIMIT:
-            raise ValueError("exact mode: too large for exact arithmetic; use digits= instead")
+            raise InputError("exact mode: too large for exact arithmetic; use digits= instead")
         num = sum((-1) ** j * math.comb(c, j) * (c - j) ** n for j in range(c + 1))
         return Fraction(num, c**n)
     poly = _subset_polynomial(masses, mults)
     big_n = sum(a * m for a, m in zip(masses, mults))
     if replace:
         if len(poly) * n * math.log2(big_n + 1) > _WORK_LIMIT:
-            raise ValueError("exact mode: too large for exact arithmetic; use digits= instead")
+            raise InputError("exact mode: too large for exact arithmetic; use digits= instead")
         return Fraction(sum(coef * k**n for k, coef in poly.items()), big_n**n)
     if n > big_n:
-        raise ValueError(f"draws: at most the pool size N = {big_n} without replacement")
+        raise InputError(f"draws: at most the pool size N = {big_n} without replacement")
     return Fraction(sum(coef * math.comb(k, n) for k, coef in poly.items() if k >= n), math.comb(big_n, n))
 
 
@@ -84,7 +97,7 @@ def exact_collision_probability(k: int, prior: Prior) -> Fraction:
     masses, mults = _integer_masses(prior)
     big_n = sum(a * m for a, m in zip(masses, mults))
     if len(masses) * k * math.log2(big_n + 1) > _WORK_LIMIT:
-        raise ValueError("exact mode: too large for exact arithmetic; use digits= instead")
+        raise InputError("exact mode: too large for exact arithmetic; use digits= instead")
     miss = sum(Fraction(m * a, big_n) * Fraction(big_n - a, big_n) ** k for a, m in zip(masses, mults))
     return 1 - miss
 
@@ -97,8 +110,8 @@ def exact_expected_draws(prior: Prior) -> Fraction:
     masses, mults = _integer_masses(prior)
     c = prior.n_classes
     if len(masses) == 1:
-        if c > 10**5:
-            raise ValueError("exact mode: too many classes for exact arithmetic; use digits= instead")
+        if c > _EXACT_UNIFORM_CLASSES:
+            raise InputError("exact mode: too many classes for exact arithmetic; use digits= instead")
         return c * sum(Fraction(1, i) for i in range(1, c + 1))
     poly = _subset_polynomial(masses, mults)  # Π (x^a − 1) = (−1)^C Π (1 − x^a)
     sign = (-1) ** c
@@ -131,18 +144,16 @@ def _mp_coverage(n: int, prior: Prior, replace: bool, digits: int):
     υ_n = n! [t^n] Π(e^{ρ_c t} − 1) (resp. [t^n] Π((1+t)^{N_c} − 1) / binom(N, n)), with the
     coefficient taken as (1/2π) ∫ H(s e^{iθ}) (s e^{iθ})^{−n} dθ on the saddle-point circle.
     """
-    from .coverage import _Model, _saddle
-
     mp = _mp()
     c = prior.n_classes
-    model = _Model(prior, replace)
+    model = model_for(prior, replace)
     if n < c:
         return mp.mpf(0)
     if (replace and c == 1) or (not replace and n >= model.full):
         return mp.mpf(1)
     a = [int(x) if prior.is_counts else float(x) for x in prior.masses]
     mult = [int(x) for x in prior.multiplicities]
-    guard = 20 + 2 * int(math.log10(n + 1))
+    guard = _GUARD_DIGITS + 2 * int(math.log10(n + 1))
     with mp.workdps(digits + guard):
         if n == c:
             tot = mp.fsum(mp.mpf(x) * m for x, m in zip(a, mult))
@@ -150,7 +161,7 @@ def _mp_coverage(n: int, prior: Prior, replace: bool, digits: int):
             if replace:
                 return +mp.exp(mp.loggamma(c + 1) + logp - c * mp.log(tot))
             return +mp.exp(logp - mp.log(mp.binomial(int(tot), c)))
-        s_f, var = _saddle(model, np.array([n]), "cdf")
+        s_f, var = saddle_point(model, np.array([n]), "cdf")
         s = mp.mpf(float(s_f[0]))
         sigma = math.sqrt(float(var[0]))
         d = digits + 10
@@ -186,9 +197,9 @@ def mp_collision_term(k: int, prior: Prior, digits: int):
 
 def _mp_collision_term(k: int, prior: Prior, digits: int):
     mp = _mp()
-    if k * prior.masses.size > 2 * 10**5:
-        raise ValueError("digits mode: K × (distinct class probabilities) is too large for direct summation")
-    with mp.workdps(digits + 15):
+    if k * prior.masses.size > _MP_SUM_TERMS:
+        raise InputError("digits mode: K × (distinct class probabilities) is too large for direct summation")
+    with mp.workdps(digits + _SUM_GUARD_DIGITS):
         tot = mp.fsum(mp.mpf(float(a)) * int(m) for a, m in zip(prior.masses, prior.multiplicities))
         out = mp.mpf(0)
         for a, m in zip(prior.masses, prior.multiplicities):
@@ -205,7 +216,7 @@ def mp_expected_draws(prior: Prior, digits: int):
 
 def _mp_expected_draws(prior: Prior, digits: int):
     mp = _mp()
-    with mp.workdps(digits + 15):
+    with mp.workdps(digits + _SUM_GUARD_DIGITS):
         tot = mp.fsum(mp.mpf(float(a)) * int(m) for a, m in zip(prior.masses, prior.multiplicities))
         rho = [(mp.mpf(float(a)) / tot, int(m)) for a, m in zip(prior.masses, prior.multiplicities)]
 

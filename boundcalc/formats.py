@@ -13,6 +13,8 @@ import json
 import math
 from typing import Iterable, Sequence
 
+from .errors import InputError
+
 FORMATS = ("table", "json", "csv", "markdown", "latex")
 
 
@@ -95,7 +97,7 @@ def render_text(rows: Sequence[dict], columns: Sequence[str], fmt: str, digits: 
         return to_markdown(rows, columns, digits)
     if fmt == "latex":
         return to_latex(rows, columns, digits, caption=title)
-    raise ValueError(f"format: unknown {fmt!r}; choose from {', '.join(FORMATS)}")
+    raise InputError(f"format: unknown {fmt!r}; choose from {', '.join(FORMATS)}")
 
 
 #: Column headers for terminal tables (JSON/CSV keep the snake_case keys).

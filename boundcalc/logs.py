@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import InputError, MissingExtraError
+
 __all__ = ["LossRow", "read_losses", "read_table"]
 
 _LOSS_WORDS = ("loss", "contrastive", "infonce", "nce")
@@ -44,13 +46,13 @@ def _number(v, where: str) -> float | None:
         if v == "" or v.lower() in {"nan", "none", "null"}:
             return None
     if isinstance(v, bool):
-        raise ValueError(f"{where}: expected a number, got {v!r}")
+        raise InputError(f"{where}: expected a number, got {v!r}", argument="path")
     try:
         x = float(v)
     except (TypeError, ValueError):
-        raise ValueError(f"{where}: expected a number, got {v!r}") from None
+        raise InputError(f"{where}: expected a number, got {v!r}", argument="path") from None
     if not math.isfinite(x):
-        raise ValueError(f"{where}: value must be finite, got {v!r}")
+        raise InputError(f"{where}: value must be finite, got {v!r}", argument="path")
     return x
 
 
@@ -63,16 +65,16 @@ def read_table(path: str) -> tuple[list[str], list[dict], list[int]]:
     else:
         p = Path(path)
         if not p.exists():
-            raise ValueError(f"{path}: no such file")
+            raise InputError(f"{path}: no such file", argument="path")
         if p.is_dir() or p.name.startswith("events.out.tfevents"):
             return _read_tensorboard(p)
         suffix = p.suffix.lower()
         try:
             text = p.read_text()
         except UnicodeDecodeError:
-            raise ValueError(f"{path}: not a text file (TensorBoard event files are named events.out.tfevents.*)") from None
+            raise InputError(f"{path}: not a text file (TensorBoard event files are named events.out.tfevents.*)", argument="path") from None
     if not text.strip():
-        raise ValueError(f"{path}: file is empty")
+        raise InputError(f"{path}: file is empty", argument="path")
     stripped = text.lstrip()
     if suffix == ".jsonl" or (stripped.startswith("{") and "\n{" in stripped.strip()):
         records, lines = [], []
@@ -82,9 +84,9 @@ def read_table(path: str) -> tuple[list[str], list[dict], list[int]]:
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}: malformed JSON on line {i}: {exc.msg}") from None
+                raise InputError(f"{path}: malformed JSON on line {i}: {exc.msg}", argument="path") from None
             if not isinstance(rec, dict):
-                raise ValueError(f"{path}: line {i} is not a JSON object")
+                raise InputError(f"{path}: line {i} is not a JSON object", argument="path")
             records.append(rec)
             lines.append(i)
         return _columns(records), records, lines
@@ -92,18 +94,18 @@ def read_table(path: str) -> tuple[list[str], list[dict], list[int]]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}") from None
+            raise InputError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}", argument="path") from None
         if isinstance(data, dict):  # columns
             cols = list(data)
             if not all(isinstance(v, list) for v in data.values()):
-                raise ValueError(f"{path}: a JSON object must map column names to lists")
+                raise InputError(f"{path}: a JSON object must map column names to lists", argument="path")
             n = len(next(iter(data.values()))) if data else 0
             if any(len(v) != n for v in data.values()):
-                raise ValueError(f"{path}: the JSON columns have different lengths")
+                raise InputError(f"{path}: the JSON columns have different lengths", argument="path")
             return cols, [{c: data[c][i] for c in cols} for i in range(n)], list(range(1, n + 1))
         if isinstance(data, list) and all(isinstance(r, dict) for r in data):
             return _columns(data), data, list(range(1, len(data) + 1))
-        raise ValueError(f"{path}: JSON must be a list of records or an object of columns")
+        raise InputError(f"{path}: JSON must be a list of records or an object of columns", argument="path")
     delim = "\t" if "\t" in text.splitlines()[0] else ","
     reader = csv.reader(io.StringIO(text), delimiter=delim)
     header = next(reader)
@@ -112,7 +114,7 @@ def read_table(path: str) -> tuple[list[str], list[dict], list[int]]:
         if not row or not any(c.strip() for c in row):
             continue
         if len(row) != len(header):
-            raise ValueError(f"{path}: line {i} has {len(row)} fields, the header has {len(header)}")
+            raise InputError(f"{path}: line {i} has {len(row)} fields, the header has {len(header)}", argument="path")
         records.append(dict(zip(header, row)))
         lines.append(i)
     return [h.strip() for h in header], [{k.strip(): v for k, v in r.items()} for r in records], lines
@@ -132,17 +134,17 @@ def _read_tensorboard(path: Path) -> tuple[list[str], list[dict], list[int]]:
     try:
         from tensorboard.backend.event_processing import event_accumulator
     except ImportError:
-        raise ValueError(
-            'reading TensorBoard logs needs the "tensorboard" extra: pip install "boundcalc[tensorboard]"'
+        raise MissingExtraError(
+            'reading TensorBoard logs needs the "tensorboard" extra: pip install "boundcalc[tensorboard]"', argument="path"
         ) from None
     acc = event_accumulator.EventAccumulator(str(path), size_guidance={event_accumulator.SCALARS: 0})
     try:
         acc.Reload()
     except Exception as exc:  # corrupt event file
-        raise ValueError(f"{path}: cannot read TensorBoard events ({exc})") from None
+        raise InputError(f"{path}: cannot read TensorBoard events ({exc})", argument="path") from None
     tags = acc.Tags().get("scalars", [])
     if not tags:
-        raise ValueError(f"{path}: no scalar summaries found")
+        raise InputError(f"{path}: no scalar summaries found", argument="path")
     by_step: dict[int, dict] = {}
     for tag in tags:
         for ev in acc.Scalars(tag):
@@ -151,10 +153,10 @@ def _read_tensorboard(path: Path) -> tuple[list[str], list[dict], list[int]]:
     return ["step", *tags], [by_step[s] for s in steps], steps
 
 
-def _pick(columns: list[str], key: str | None, words, what: str, flag: str, required: bool = True) -> str | None:
+def _pick(columns: list[str], key: str | None, words: tuple[str, ...], what: str, flag: str, required: bool = True) -> str | None:
     if key is not None:
         if key not in columns:
-            raise ValueError(f"{flag}: no column {key!r}; columns: {', '.join(columns)}")
+            raise InputError(f"no column {key!r}; columns: {', '.join(columns)}", argument=flag)
         return key
     cands = [c for c in columns if any(w in c.lower() for w in words)] if what == "loss" else [
         c for c in columns if c.lower() in words
@@ -164,8 +166,8 @@ def _pick(columns: list[str], key: str | None, words, what: str, flag: str, requ
     if not required:
         return None
     if not cands:
-        raise ValueError(f"no {what} column found; name it with {flag} (columns: {', '.join(columns)})")
-    raise ValueError(f"several {what} columns: {', '.join(cands)}; choose one with {flag}")
+        raise InputError(f"no {what} column found; name it with {flag} (columns: {', '.join(columns)})", argument=flag)
+    raise InputError(f"several {what} columns: {', '.join(cands)}; choose one with {flag}", argument=flag)
 
 
 def read_losses(
@@ -187,16 +189,16 @@ def read_losses(
     """
     columns, records, lines = read_table(path)
     if not records:
-        raise ValueError(f"{path}: no rows")
+        raise InputError(f"{path}: no rows", argument="path")
     if k is not None and k_key is not None:
-        raise ValueError("--k and --k-key: give one or the other")
-    kcol = None if k is not None else _pick(columns, k_key, _K_NAMES, "K", "--k-key", required=False)
+        raise InputError("k and k_key: give one or the other", argument="k_key")
+    kcol = None if k is not None else _pick(columns, k_key, _K_NAMES, "K", "k_key", required=False)
     if k is None and kcol is None:
-        raise ValueError(f"{path}: no column holds K; fix it with --k or name it with --k-key (columns: {', '.join(columns)})")
+        raise InputError(f"{path}: no column holds K; fix it with k or name it with k_key (columns: {', '.join(columns)})", argument="path")
     loss_cols = columns if loss_key is not None else [c for c in columns if c != kcol]
-    lcol = _pick(loss_cols, loss_key, _LOSS_WORDS, "loss", "--loss-key")
+    lcol = _pick(loss_cols, loss_key, _LOSS_WORDS, "loss", "loss_key")
     extra = {name: _pick(columns, key, (), name, flag) if key else None
-             for name, key, flag in (("d", d_key, "--d-key"), ("l_sub", l_sub_key, "--l-sub-key"), ("sup", sup_key, "--sup-key"))}
+             for name, key, flag in (("d", d_key, "d_key"), ("l_sub", l_sub_key, "l_sub_key"), ("sup", sup_key, "sup_key"))}
     groups: dict[int, list[dict]] = {}
     for rec, line in zip(records, lines):
         where = f"{path}: line {line}" if path != "-" else f"stdin: line {line}"
@@ -207,14 +209,14 @@ def read_losses(
         if kv is None:
             continue
         if kv < 0 or kv != int(kv):
-            raise ValueError(f"{where}: K must be a whole number ≥ 0, got {rec.get(kcol)!r}")
+            raise InputError(f"{where}: K must be a whole number ≥ 0, got {rec.get(kcol)!r}", argument="path")
         vals = {"loss": loss}
         for name, col in extra.items():
             if col is not None:
                 vals[name] = _number(rec.get(col), f"{where}, column {col!r}")
         groups.setdefault(int(kv), []).append(vals)
     if not groups:
-        raise ValueError(f"{path}: no row has a value in column {lcol!r}")
+        raise InputError(f"{path}: no row has a value in column {lcol!r}", argument="path")
     out = []
     for kv in sorted(groups):
         rows = groups[kv][-1:] if last else groups[kv]
@@ -242,14 +244,14 @@ def parse_int_list(text: str, name: str = "k") -> list[int]:
         if m:
             a, b, geo, step = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
             if b < a:
-                raise ValueError(f"{name}: empty range {part!r}")
+                raise InputError(f"{name}: empty range {part!r}")
             if geo:
                 f = float(step)
                 if f <= 1:
-                    raise ValueError(f"{name}: the factor in {part!r} must exceed 1")
+                    raise InputError(f"{name}: the factor in {part!r} must exceed 1")
                 v = a
                 if v == 0:
-                    raise ValueError(f"{name}: a geometric range cannot start at 0")
+                    raise InputError(f"{name}: a geometric range cannot start at 0")
                 vals = []
                 while v <= b:
                     vals.append(int(round(v)))
@@ -257,25 +259,25 @@ def parse_int_list(text: str, name: str = "k") -> list[int]:
             else:
                 s = int(float(step)) if step else 1
                 if s < 1:
-                    raise ValueError(f"{name}: the step in {part!r} must be at least 1")
+                    raise InputError(f"{name}: the step in {part!r} must be at least 1")
                 vals = list(range(a, b + 1, s))
             if len(vals) > 10**6:
-                raise ValueError(f"{name}: range {part!r} has more than a million values")
+                raise InputError(f"{name}: range {part!r} has more than a million values")
             out.extend(vals)
             continue
         try:
             v = float(part)
         except ValueError:
-            raise ValueError(f"{name}: expected whole numbers, a comma list or a range like 32..1024:x2, got {part!r}") from None
+            raise InputError(f"{name}: expected whole numbers, a comma list or a range like 32..1024:x2, got {part!r}") from None
         if not math.isfinite(v) or v != int(v):
-            raise ValueError(f"{name}: expected whole numbers, got {part!r}")
+            raise InputError(f"{name}: expected whole numbers, got {part!r}")
         if v < 0:
-            raise ValueError(f"{name}: must be non-negative, got {part!r}")
+            raise InputError(f"{name}: must be non-negative, got {part!r}")
         out.append(int(v))
     if not out:
-        raise ValueError(f"{name}: no values given")
+        raise InputError(f"{name}: no values given")
     if max(out) > 2**53:
-        raise ValueError(f"{name}: values must be at most 2**53")
+        raise InputError(f"{name}: values must be at most 2**53")
     return out
 
 
@@ -286,5 +288,5 @@ def parse_float_list(text: str, name: str) -> list[float]:
         if part.strip():
             out.append(_number(part, name))
     if not out or any(v is None for v in out):
-        raise ValueError(f"{name}: expected numbers, got {text!r}")
+        raise InputError(f"{name}: expected numbers, got {text!r}")
     return out

@@ -27,6 +27,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
+from .errors import InputError, InputTypeError, MissingExtraError
+
 __all__ = ["Measurement", "measure", "extract_features", "average_features", "default_device", "require_torch"]
 
 _DEFAULT_CHUNK = 1 << 24  # 16M scores (64 MB in float32) per block of work
@@ -37,7 +39,7 @@ def require_torch():
     try:
         import torch
     except ImportError:
-        raise ValueError('this needs the "torch" extra: pip install "boundcalc[torch]" (CPU: pip install torch==2.13.0)') from None
+        raise MissingExtraError('this needs the "torch" extra: pip install "boundcalc[torch]" (CPU: pip install torch==2.13.0)') from None
     return torch
 
 
@@ -82,7 +84,7 @@ def _as_tensor(x, name: str, device=None, dtype=None):
 
         arr = np.asarray(x)
         if arr.dtype == object:
-            raise TypeError(f"{name}: expected a numeric array")
+            raise InputTypeError(f"{name}: expected a numeric array")
         t = torch.from_numpy(arr)
     if dtype is not None:
         t = t.to(dtype)
@@ -121,11 +123,11 @@ def measure(
     device = torch.device(device) if device is not None else default_device()
     dtype = dtype or torch.float32
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k: expected a whole number of negatives ≥ 1, got {k!r}")
+        raise InputError(f"k: expected a whole number of negatives ≥ 1, got {k!r}")
     if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
-        raise ValueError(f"temperature: must be a positive number, got {temperature!r}")
+        raise InputError(f"temperature: must be a positive number, got {temperature!r}")
     if chunk_elements < 1:
-        raise ValueError("chunk_elements: must be positive")
+        raise InputError("chunk_elements: must be positive")
     # The full arrays stay where they are (CPU for numpy input); only blocks of whole batches
     # are moved to the device, so device memory is bounded by chunk_elements, not by N.
     z1 = _as_tensor(z1, "z1", None)
@@ -133,22 +135,22 @@ def measure(
     y = _as_tensor(labels, "labels", None)
     m_all = _as_tensor(averaged, "averaged", None) if averaged is not None else None
     if z1.ndim != 2 or z1.shape != z2.shape:
-        raise ValueError(f"z1, z2: expected two N×D arrays of one shape, got {tuple(z1.shape)} and {tuple(z2.shape)}")
+        raise InputError(f"z1, z2: expected two N×D arrays of one shape, got {tuple(z1.shape)} and {tuple(z2.shape)}")
     if y.ndim != 1 or y.shape[0] != z1.shape[0]:
-        raise ValueError(f"labels: expected N = {z1.shape[0]} labels, got shape {tuple(y.shape)}")
+        raise InputError(f"labels: expected N = {z1.shape[0]} labels, got shape {tuple(y.shape)}")
     if m_all is not None and m_all.shape != z1.shape:
-        raise ValueError(f"averaged: expected shape {tuple(z1.shape)}, got {tuple(m_all.shape)}")
+        raise InputError(f"averaged: expected shape {tuple(z1.shape)}, got {tuple(m_all.shape)}")
     if y.dtype == torch.bool or (y.dtype.is_floating_point and not torch.equal(y, y.round())):
-        raise ValueError("labels: expected integer class indices")
+        raise InputError("labels: expected integer class indices")
     y = y.long()
     if y.numel() and int(y.min()) < 0:
-        raise ValueError("labels: class indices must be non-negative")
+        raise InputError("labels: class indices must be non-negative")
     local_max = torch.tensor([int(y.max()) + 1 if y.numel() else 0], device=device)
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.all_reduce(local_max, op=torch.distributed.ReduceOp.MAX)
     c = int(means.shape[0]) if means is not None else int(num_classes or local_max.item())
     if int(local_max.item()) > c:
-        raise ValueError(f"labels: found class index {int(local_max.item()) - 1} but only {c} classes")
+        raise InputError(f"labels: found class index {int(local_max.item()) - 1} but only {c} classes")
     b = k + 1
     t = float(temperature)
     dim = z1.shape[1]
@@ -165,7 +167,7 @@ def measure(
         idx = order[start:stop] if order is not None else slice(start, stop)
         a, bb = z1[idx].to(device, dtype), z2[idx].to(device, dtype)
         if not (torch.isfinite(a).all() and torch.isfinite(bb).all()):
-            raise ValueError("z1, z2: features must be finite")
+            raise InputError("z1, z2: features must be finite")
         u = torch.nn.functional.normalize(a, dim=1)
         v = torch.nn.functional.normalize(bb, dim=1)
         m = m_all[idx].to(device, dtype) if m_all is not None else (u + v) / 2
@@ -184,7 +186,7 @@ def measure(
     else:
         mu = _as_tensor(means, "means", device, dtype)
         if mu.ndim != 2 or mu.shape[1] != dim:
-            raise ValueError(f"means: expected C×{dim}, got {tuple(mu.shape)}")
+            raise InputError(f"means: expected C×{dim}, got {tuple(mu.shape)}")
     acc = torch.zeros(10, dtype=torch.float64, device=device)
     # 0 l_cont, 1 covered anchors, 2 sup, 3 sub, 4 collision, 5 tau, 6 d, 7 l_sup, 8 correct, 9 anchors
     for s0 in range(0, n, step):
@@ -195,7 +197,7 @@ def measure(
     _all_reduce(acc)
     total = float(acc[9])
     if total == 0:
-        raise ValueError(f"no complete batch: need at least B = K+1 = {b} rows, got {z1.shape[0]}")
+        raise InputError(f"no complete batch: need at least B = K+1 = {b} rows, got {z1.shape[0]}")
     vals = (acc / total).tolist()
     ups, sup, sub, col, d = vals[1], vals[2], vals[3], vals[4], vals[6]
     return Measurement(
@@ -273,7 +275,7 @@ def _views_and_labels(batch):
     if isinstance(batch, dict):
         return batch["views"], batch["labels"]
     if not isinstance(batch, (list, tuple)) or len(batch) != 2:
-        raise ValueError("data loader: each item must be (views, labels) with views a list of augmented batches")
+        raise InputError("data loader: each item must be (views, labels) with views a list of augmented batches")
     return batch
 
 
@@ -306,7 +308,7 @@ def extract_features(encoder, loader: Iterable, device=None, amp: bool = False, 
         if was_training and hasattr(encoder, "train"):
             encoder.train()
     if not ys:
-        raise ValueError("data loader: yielded no batches")
+        raise InputError("data loader: yielded no batches")
     return torch.cat(out1), torch.cat(out2), torch.cat(ys).long()
 
 
@@ -329,5 +331,5 @@ def average_features(encoder, loader: Iterable, device=None, amp: bool = False):
             ms.append(torch.stack(feats).mean(0).cpu())
             ys.append(torch.as_tensor(y).cpu())
     if not ys:
-        raise ValueError("data loader: yielded no batches")
+        raise InputError("data loader: yielded no batches")
     return torch.cat(ms), torch.cat(ys).long()

@@ -24,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 
+from .errors import InputError
 from .priors import Prior, PriorLike, as_prior
 
 __all__ = ["Estimate", "simulate_collision", "simulate_coverage", "simulate_cover_time"]
@@ -70,13 +71,13 @@ def _mean(total: float, total_sq: float, trials: int) -> Estimate:
 
 def _check_trials(trials) -> int:
     if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 1:
-        raise ValueError(f"trials: expected a whole number ≥ 1, got {trials!r}")
+        raise InputError(f"trials: expected a whole number ≥ 1, got {trials!r}")
     return int(trials)
 
 
 def _check_count(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{name}: expected a whole number ≥ 0, got {value!r}")
+        raise InputError(f"{name}: expected a whole number ≥ 0, got {value!r}")
     return int(value)
 
 
@@ -91,7 +92,7 @@ def _batches(trials: int, per_trial: int):
 
 def _pool(prior: Prior) -> np.ndarray:
     if not prior.is_counts:
-        raise ValueError("prior: sampling without replacement needs integer per-class counts")
+        raise InputError("prior: sampling without replacement needs integer per-class counts")
     return prior.per_class().astype(np.int64)
 
 
@@ -114,7 +115,7 @@ def simulate_collision(
     if not replace:
         _pool(p)
         if k > big_n - 1:
-            raise ValueError(f"k: at most N − 1 = {big_n - 1} negatives without replacement")
+            raise InputError(f"k: at most N − 1 = {big_n - 1} negatives without replacement")
     hits = 0
     sums = np.zeros(4)
     for b in _batches(trials, 1):
@@ -155,7 +156,7 @@ def simulate_coverage(
     else:
         pool = _pool(p)
         if n > pool.sum():
-            raise ValueError(f"draws: at most the pool size N = {int(pool.sum())} without replacement")
+            raise InputError(f"draws: at most the pool size N = {int(pool.sum())} without replacement")
     for b in _batches(trials, p.n_classes):
         if replace:
             counts = rng.multinomial(n, rho, size=b)

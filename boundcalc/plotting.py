@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from .bounds import METHODS, Bound
+from .errors import InputError, MissingExtraError
 from .priors import Prior
 
 __all__ = ["bounds_figure", "coverage_figure", "save", "require_matplotlib", "SUFFIXES"]
@@ -31,7 +32,7 @@ def require_matplotlib():
     try:
         import matplotlib
     except ImportError:
-        raise ValueError('plotting needs the "plot" extra: pip install "boundcalc[plot]"') from None
+        raise MissingExtraError('plotting needs the "plot" extra: pip install "boundcalc[plot]"') from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -42,7 +43,7 @@ def save(fig, path: str | Path) -> Path:
     """Write the figure; the suffix (.png, .svg, .pdf) chooses the format."""
     p = Path(path)
     if p.suffix.lower() not in SUFFIXES:
-        raise ValueError(f"--output: the file name must end in {', '.join(SUFFIXES)}, got {p.name!r}")
+        raise InputError(f"path: the file name must end in {', '.join(SUFFIXES)}, got {p.name!r}")
     fig.savefig(p, dpi=150, bbox_inches="tight")
     return p
 
@@ -109,7 +110,7 @@ def coverage_figure(priors: Sequence[Prior], k_max: int, replace: bool = True, p
     from .coverage import cover_time, coverage_probability, coverage_sf
 
     if k_max < 1:
-        raise ValueError(f"--k-max: must be at least 1, got {k_max}")
+        raise InputError(f"k_max: must be at least 1, got {k_max}")
     plt = require_matplotlib()
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(6.4, 6.0), sharex=True)
     data = {}

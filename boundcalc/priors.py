@@ -23,6 +23,8 @@ from typing import Iterable, Sequence, Union
 
 import numpy as np
 
+from .errors import InputError, InputTypeError
+
 __all__ = ["Prior", "as_prior", "PRESETS", "UNIFORM_PRESETS", "COUNT_PRESETS", "PriorLike"]
 
 #: Uniform presets: name -> number of classes (Nozawa & Sato, Table 3).
@@ -39,7 +41,7 @@ PRESETS = tuple(UNIFORM_PRESETS) + tuple(COUNT_PRESETS)
 MAX_MATERIALISED_CLASSES = 10**7
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Prior:
     """A class prior ρ over C classes, stored as distinct masses with multiplicities.
 
@@ -67,6 +69,25 @@ class Prior:
     class_masses: np.ndarray | None = field(default=None, repr=False, compare=False)
     class_names: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # A value: the arrays cannot change behind a cached result.
+        for arr in (self.masses, self.multiplicities, self.class_masses):
+            if arr is not None:
+                arr.setflags(write=False)
+
+    def _key(self) -> tuple[bytes, bytes, bool]:
+        """The canonical grouped masses: what every computed quantity depends on."""
+        return (self.masses.tobytes(), self.multiplicities.tobytes(), self.is_counts)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the grouped masses (and the counts flag) agree; names do not count."""
+        if not isinstance(other, Prior):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
     # ----------------------------------------------------------------- constructors
     @classmethod
     def uniform(cls, n_classes: int, name: str | None = None) -> "Prior":
@@ -89,15 +110,15 @@ class Prior:
         """
         arr = _as_float_vector(values, "prior")
         if np.any(~np.isfinite(arr)):
-            raise ValueError("prior: entries must be finite (found NaN or infinity)")
+            raise InputError("prior: entries must be finite (found NaN or infinity)")
         if np.any(arr < 0):
-            raise ValueError(f"prior: entries must be non-negative (found {arr[arr < 0][0]:g})")
+            raise InputError(f"prior: entries must be non-negative (found {arr[arr < 0][0]:g})")
         names = tuple(str(s) for s in class_names) if class_names is not None else None
         if names is not None and len(names) != arr.size:
-            raise ValueError("prior: class_names and values differ in length")
+            raise InputError("prior: class_names and values differ in length")
         zero = arr == 0
         if zero.all():
-            raise ValueError("prior: all entries are zero")
+            raise InputError("prior: all entries are zero")
         if zero.any():
             warnings.warn(
                 f"prior: dropped {int(zero.sum())} class(es) with zero count; they can never be drawn",
@@ -118,9 +139,9 @@ class Prior:
         """A count prior from per-sample labels (any hashable values): counts = occurrences."""
         arr = np.asarray(list(labels) if not isinstance(labels, np.ndarray) else labels)
         if arr.size == 0:
-            raise ValueError("labels: no labels given")
+            raise InputError("labels: no labels given")
         if arr.ndim != 1:
-            raise ValueError("labels: expected a one-dimensional sequence of labels")
+            raise InputError("labels: expected a one-dimensional sequence of labels")
         uniq, counts = np.unique(arr, return_counts=True)
         return cls.from_counts(counts, name=name, class_names=[str(u) for u in uniq])
 
@@ -135,7 +156,7 @@ class Prior:
             text = resources.files("boundcalc").joinpath("data", COUNT_PRESETS[key]).read_text()
             data = json.loads(text)
             return cls.from_counts(list(data.values()), name=key, class_names=list(data.keys()))
-        raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
+        raise InputError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
 
     @classmethod
     def from_file(cls, path: str | Path, labels: bool = False) -> "Prior":
@@ -148,34 +169,34 @@ class Prior:
         p = Path(path)
         name = p.stem if str(path) != "-" else "stdin"
         if str(path) != "-" and not p.is_file():
-            raise ValueError(f"{path}: no such file")
+            raise InputError(f"{path}: no such file", argument="path")
         if p.suffix == ".npy":
             try:
                 arr = np.load(p, allow_pickle=False)
             except Exception as exc:  # malformed .npy
-                raise ValueError(f"{path}: not a readable .npy file ({exc})") from None
+                raise InputError(f"{path}: not a readable .npy file ({exc})", argument="path") from None
             arr = np.ravel(arr)
             if labels:
                 return cls.from_labels(arr, name=name)
             return cls.from_counts(arr, name=name)
         text = _read_text(path)
         if not text.strip():
-            raise ValueError(f"{path}: file is empty")
+            raise InputError(f"{path}: file is empty", argument="path")
         if p.suffix == ".json" or text.lstrip()[:1] in "[{":
             try:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}") from None
+                raise InputError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}", argument="path") from None
             if labels:
                 if not isinstance(data, list):
-                    raise ValueError(f"{path}: labels JSON must be a list")
+                    raise InputError(f"{path}: labels JSON must be a list", argument="path")
                 return cls.from_labels([str(v) for v in data], name=name)
             if isinstance(data, dict):
                 vals = [_number(v, path, f"key {k!r}") for k, v in data.items()]
                 return cls.from_counts(vals, name=name, class_names=list(data.keys()))
             if isinstance(data, list):
                 return cls.from_counts([_number(v, path, f"item {i}") for i, v in enumerate(data)], name=name)
-            raise ValueError(f"{path}: JSON must be an object or a list")
+            raise InputError(f"{path}: JSON must be an object or a list", argument="path")
         rows = _table_rows(text)
         if labels:
             col = 0 if max(len(r) for r in rows) == 1 else -1
@@ -192,7 +213,7 @@ class Prior:
             names.append(row[0] if len(row) > 1 else None)
             vals.append(_number(row[-1], path, f"line {lineno}"))
         if not vals:
-            raise ValueError(f"{path}: no numbers found")
+            raise InputError(f"{path}: no numbers found", argument="path")
         cnames = names if all(n is not None for n in names) else None
         return cls.from_counts(vals, name=name, class_names=cnames)
 
@@ -240,7 +261,7 @@ class Prior:
             return self.class_masses
         c = self.n_classes
         if c > MAX_MATERIALISED_CLASSES:
-            raise ValueError(f"prior: {c} classes is too many to list one by one (limit {MAX_MATERIALISED_CLASSES})")
+            raise InputError(f"prior: {c} classes is too many to list one by one (limit {MAX_MATERIALISED_CLASSES})")
         return np.repeat(self.masses, self.multiplicities)
 
     def __str__(self) -> str:
@@ -262,38 +283,38 @@ def as_prior(prior: PriorLike) -> Prior:
     if isinstance(prior, Prior):
         return prior
     if isinstance(prior, (bool, np.bool_)):
-        raise TypeError("prior: expected an int, a preset name, a sequence of counts or a Prior, got bool")
+        raise InputTypeError("prior: expected an int, a preset name, a sequence of counts or a Prior, got bool")
     if isinstance(prior, (int, np.integer)):
         return Prior.uniform(int(prior))
     if isinstance(prior, str):
         return Prior.preset(prior)
     if isinstance(prior, float):
-        raise TypeError("prior: a number of classes must be an int, got float")
+        raise InputTypeError("prior: a number of classes must be an int, got float")
     if isinstance(prior, (Sequence, np.ndarray)):
         return Prior.from_counts(prior)
-    raise TypeError(f"prior: expected an int, a preset name, a sequence of counts or a Prior, got {type(prior).__name__}")
+    raise InputTypeError(f"prior: expected an int, a preset name, a sequence of counts or a Prior, got {type(prior).__name__}")
 
 
 # --------------------------------------------------------------------- helpers
 def _check_positive_int(value, name: str) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
+        raise InputTypeError(f"{name}: expected an integer, got {type(value).__name__}")
     if value < 1:
-        raise ValueError(f"{name}: must be at least 1, got {value}")
+        raise InputError(f"{name}: must be at least 1, got {value}")
     return int(value)
 
 
 def _as_float_vector(values, name: str) -> np.ndarray:
     if isinstance(values, (str, bytes)):
-        raise TypeError(f"{name}: expected a sequence of numbers, got a string")
+        raise InputTypeError(f"{name}: expected a sequence of numbers, got a string")
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected a sequence of numbers") from None
+        raise InputTypeError(f"{name}: expected a sequence of numbers") from None
     if arr.ndim != 1:
-        raise ValueError(f"{name}: expected a one-dimensional sequence, got shape {arr.shape}")
+        raise InputError(f"{name}: expected a one-dimensional sequence, got shape {arr.shape}")
     if arr.size == 0:
-        raise ValueError(f"{name}: no classes given")
+        raise InputError(f"{name}: no classes given")
     return arr
 
 
@@ -305,7 +326,7 @@ def _read_text(path) -> str:
     try:
         return Path(path).read_text()
     except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a text file") from None
+        raise InputError(f"{path}: not a text file", argument="path") from None
 
 
 def _table_rows(text: str) -> list[list[str]]:
@@ -330,5 +351,5 @@ def _looks_like_header(row: list[str]) -> bool:
 
 def _number(v, path, where: str) -> float:
     if isinstance(v, bool) or not _is_number(v):
-        raise ValueError(f"{path}: {where}: expected a number, got {v!r}")
+        raise InputError(f"{path}: {where}: expected a number, got {v!r}", argument="path")
     return float(v)

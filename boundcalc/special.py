@@ -19,6 +19,20 @@ import numpy as np
 LN_2PI = math.log(2 * math.pi)
 _LN2 = math.log(2.0)
 
+#: Below e^{−600} (about 1e−261) a positive L satisfies 1 − e^{−L} = L to double precision
+#: (the next term, L²/2, is 1e−261 relative), so logs of such complements need no exp at all.
+LOG_NEGLIGIBLE = -600.0
+
+#: Largest argument of exp that stays finite in float64 (ln of the largest double, 1.797e308).
+LOG_FLOAT_MAX = math.log(np.finfo(np.float64).max)
+
+#: Euler–Mascheroni constant γ.
+EULER_GAMMA = 0.57721566490153286061
+
+#: Up to this n, harmonic numbers are summed term by term (exact to rounding); beyond, the
+#: asymptotic series below has error under 1/(240 n^8) < 1e−34.
+_HARMONIC_DIRECT = 10_000
+
 # ln n! − (n + ½) ln n + n − ½ ln 2π for n = 1..15, from math.lgamma.
 _STIRLERR_TABLE = np.array(
     [0.0] + [math.lgamma(n + 1) - (n + 0.5) * math.log(n) + n - 0.5 * LN_2PI for n in range(1, 16)]
@@ -165,7 +179,7 @@ def log_one_minus_exp_of(log_neg_l: np.ndarray) -> np.ndarray:
     """
     complex_ = np.iscomplexobj(log_neg_l)
     with np.errstate(under="ignore", over="ignore", divide="ignore", invalid="ignore"):
-        tiny = log_neg_l.real < -600.0
+        tiny = log_neg_l.real < LOG_NEGLIGIBLE
         lam = np.where(tiny, 0.0, log_neg_l)
         big_l = -np.exp(lam)
         if complex_:
@@ -183,3 +197,25 @@ def logsumexp_weighted(log_terms: np.ndarray, weights: np.ndarray, axis: int = -
         total = np.sum(weights * np.exp(log_terms - shift), axis=axis)
     with np.errstate(divide="ignore"):
         return np.log(total) + np.squeeze(shift, axis=axis)
+
+
+def harmonic(n: int, order: int = 1) -> float:
+    """H_n^{(r)} = Σ_{i=1..n} 1/i^r for r = 1 or 2 (H_0 = 0).
+
+    Direct compensated summation for n ≤ 10^4; beyond, the Euler–Maclaurin series
+    H_n = ln n + γ + 1/(2n) − 1/(12n²) + 1/(120n⁴) − 1/(252n⁶) and
+    H_n^{(2)} = π²/6 − 1/n + 1/(2n²) − 1/(6n³) + 1/(30n⁵) − 1/(42n⁷) (Abramowitz & Stegun 6.3.18,
+    6.4.12), both accurate to double precision there. Domain: integer n ≥ 0, order 1 or 2.
+    """
+    if order not in (1, 2):
+        raise ValueError(f"order: 1 or 2, got {order}")
+    if n < 1:
+        return 0.0
+    if n <= _HARMONIC_DIRECT:
+        i = np.arange(n, 0, -1, dtype=np.float64)  # smallest terms first
+        return math.fsum(1.0 / i**order)
+    x = float(n)
+    inv2 = 1.0 / (x * x)
+    if order == 1:
+        return math.log(x) + EULER_GAMMA + 0.5 / x - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 / 252))
+    return math.pi**2 / 6 - (1.0 / x) * (1 - 0.5 / x + inv2 * (1 / 6 - inv2 * (1 / 30 - inv2 / 42)))

@@ -1,0 +1,254 @@
+"""The saddle-point engine: coefficients of generating functions by Cauchy's integral.
+
+Used by :mod:`boundcalc.coverage` (float64) and :mod:`boundcalc.exact` (mpmath). For a sampling
+model (i.i.d. draws: B(t) = e^t; without replacement: B(t) = (1+t)^N) and a class prior, the
+coverage generating function is B(t)·Φ(t) with Φ(t) = Π_c (1 − e^{−a_c w(t)}), w(t) = t (resp.
+ln(1+t)). For any radius s > 0,
+
+    [t^n] B Φ / [t^n] B = Φ(s) · I(s) / p(n; s),   I(s) = (1/2π) ∫ (BΦ)(s e^{iθ}) e^{−inθ} / (BΦ)(s) dθ,
+
+with p(n; s) the Poisson(A s) (resp. Binomial(N, s/(1+s))) pmf at n. The complement uses
+B·(1 − Φ) the same way. :func:`saddle_point` picks s where the tilted draw count has mean n,
+:func:`log_coefficient` evaluates the identity in log space. Derivation: docs/math.md §3 and
+docs/coverage.md.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from .errors import InputError
+from .priors import Prior
+from .special import (
+    clog1p,
+    log1mexp,
+    log_binom_pmf,
+    log_neg_log1mexp,
+    log_one_minus_exp_of,
+    log_poisson_pmf,
+    logsumexp_weighted,
+)
+
+__all__ = ["SaddleModel", "model_for", "saddle_point", "log_coefficient", "log_integral"]
+
+_NODES = 24  # trapezoidal nodes on each side of θ = 0 (spacing ≤ 0.59/σ: aliasing < e^{−50})
+_WINDOW = 14.0  # half-width of the integration window, in units of 1/σ (widened if needed)
+_CHUNK = 1 << 18  # complex elements per block of work
+#: Smallest radius or variance used: keeps ln s and 1/σ finite when n sits at the support's edge.
+_TINY = 1e-300
+#: The without-replacement factorisation (1+z)^N Φ(z) is singular at z = −1, so a saddle point
+#: within this relative distance of |z| = 1 is moved off it by _RADIUS_NUDGE.
+_NEAR_UNIT = 1e-6
+_RADIUS_NUDGE = 1e-3
+#: Saddle-point solves: Newton steps at most, and the relative tolerance on ln s.
+_NEWTON_STEPS = 100
+_NEWTON_TOL = 1e-13
+#: The integrand at the window's edge must be below this share of the integral, or the window
+#: is widened (the trapezoidal error is then below double precision).
+_EDGE_SHARE = 1e-18
+#: θ − sin θ by its series below this θ (three terms: error θ⁹/9! < 1e−24 relative).
+_SERIES_THETA = 1e-2
+#: y/(1 − e^{−y}) by 1 + y/2 below this y (error y²/12 < 1e−17).
+_SERIES_Y = 1e-8
+#: Step in ln s for the numerical derivative of the tilted mean (central difference: error
+#: about step² = 1e−10 relative in σ², which moves ln υ by far less than 1e−16).
+_LOG_STEP = 1e-5
+#: Newton stops when the tilted mean is within this relative distance of n.
+_MEAN_TOL = 1e-10
+#: Saddle-point models kept per process (a Prior is a value, so equal priors share one).
+_MODEL_CACHE_SIZE = 64
+
+
+class SaddleModel:
+    """One sampling model for one prior: the pieces of the saddle-point formula."""
+
+    def __init__(self, prior: Prior, replace: bool):
+        self.replace = bool(replace)
+        self.a = prior.masses.astype(np.float64)
+        self.m = prior.multiplicities.astype(np.float64)
+        self.C = prior.n_classes
+        self.A = prior.total
+        if not self.replace:
+            if not prior.is_counts:
+                raise InputError("prior: sampling without replacement needs integer per-class counts")
+            self.N = int(round(self.A))
+            self.full = self.N - int(self.a.min()) + 1  # from this many draws on, υ = 1
+
+    # -- the draw-count generating function B
+    def w(self, s):
+        return s if self.replace else np.log1p(s)
+
+    def sw1(self, s):
+        """s · w'(s)."""
+        return s if self.replace else s / (1.0 + s)
+
+    def mean_parameter(self, n):
+        """The radius s at which the plain draw count (Poisson or binomial) has mean n."""
+        nf = np.asarray(n, dtype=np.float64)
+        return nf / self.A if self.replace else nf / (self.N - nf)
+
+    def log_pmf(self, n, s):
+        if self.replace:
+            return log_poisson_pmf(n, self.A * s)
+        return log_binom_pmf(n, self.N, s)
+
+    def base_ratio(self, n, s, theta):
+        """ln B(s e^{iθ}) − ln B(s) − i n θ, shape (k, J)."""
+        h = np.sin(0.5 * theta) ** 2
+        sin = np.sin(theta)
+        n = n[:, None]
+        if self.replace:
+            lam = (self.A * s)[:, None]
+            tms = theta - sin  # θ − sin θ, accurate for small θ via the series below
+            small = theta < _SERIES_THETA
+            t2 = theta * theta
+            tms = np.where(small, theta * t2 / 6 * (1 - t2 / 20 * (1 - t2 / 42)), tms)
+            return -2.0 * lam * h + 1j * ((lam - n) * sin - n * tms)
+        p = (s / (1.0 + s))[:, None]
+        re = 0.5 * self.N * np.log1p(-4.0 * p * (1.0 - p) * h)
+        im = self.N * np.arctan2(p * sin, 1.0 - 2.0 * p * h) - n * theta
+        return re + 1j * im
+
+    def y(self, s):
+        return self.a[None, :] * self.w(s)[:, None]
+
+    def yz(self, s, theta):
+        """a_u · w(s e^{iθ}), shape (k, J, U)."""
+        z = s[:, None] * np.exp(1j * theta)
+        wz = z if self.replace else clog1p(z)
+        return self.a[None, None, :] * wz[:, :, None]
+
+    # -- the two generating functions: "cdf" = B Φ and "sf" = B (1 − Φ)
+    def log_phi(self, y):
+        return np.sum(self.m * log1mexp(y), axis=-1)
+
+    def log_one_minus_phi(self, y):
+        return log_one_minus_exp_of(logsumexp_weighted(log_neg_log1mexp(y), self.m))
+
+    def mean_var(self, s, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and variance of the tilted draw count at radius s: m = s d/ds ln H(s) and
+        σ² = dm/d ln s, for H = B Φ ("cdf") or H = B (1 − Φ) ("sf")."""
+        if kind == "cdf" and self.replace:
+            # A sum of zero-truncated Poisson(y_u) counts: mean h(y), variance h(y)(1 + y − h(y)).
+            y = self.y(s)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                h = np.where(y > _SERIES_Y, y / -np.expm1(-y), 1.0 + 0.5 * y)
+            return np.sum(self.m * h, axis=-1), np.sum(self.m * h * (1.0 + y - h), axis=-1)
+        d = _LOG_STEP
+        mid = self.mean(s, kind)
+        var = (self.mean(s * math.exp(d), kind) - self.mean(s * math.exp(-d), kind)) / (2 * d)
+        return mid, var
+
+    def mean(self, s, kind: str):
+        """Mean of the tilted draw count at radius s (= s d/ds ln of the generating function)."""
+        y = self.y(s)
+        with np.errstate(divide="ignore", over="ignore", under="ignore"):
+            log_ratio = np.log(self.a) - y - log1mexp(y)  # ln(a / (e^{y} − 1))
+        lse = logsumexp_weighted(log_ratio, self.m)
+        if kind == "cdf":
+            return self.sw1(s) * (self.A + np.exp(lse))
+        lphi = self.log_phi(y)
+        r = np.exp(lphi - self.log_one_minus_phi(y) + lse)
+        return self.sw1(s) * (self.A - r)
+
+    def log_integrand(self, n, s, theta, kind: str):
+        y = self.y(s)[:, None, :]
+        yz = self.yz(s, theta)
+        base = self.base_ratio(n, s, theta)
+        if kind == "cdf":
+            return base + np.sum(self.m * (log1mexp(yz) - log1mexp(y)), axis=-1)
+        top = log_one_minus_exp_of(logsumexp_weighted(log_neg_log1mexp(yz), self.m))
+        bottom = self.log_one_minus_phi(y[:, 0, :])[:, None]
+        return base + top - bottom
+
+
+@lru_cache(maxsize=_MODEL_CACHE_SIZE)
+def model_for(prior: Prior, replace: bool) -> SaddleModel:
+    """The :class:`SaddleModel` of ``prior`` under one sampling model (cached per prior)."""
+    return SaddleModel(prior, replace)
+
+
+def saddle_point(model: SaddleModel, n: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Radius s with tilted mean n (vectorised safeguarded Newton in ln s), and σ² there."""
+    nf = n.astype(np.float64)
+    if model.replace:  # Poisson means A·s: the cdf mean lies in [A s, A s + C]
+        lo = (nf - model.C) / model.A if kind == "cdf" else nf / model.A
+        hi = nf / model.A
+    else:  # binomial odds s = p/(1 − p), N p ≤ mean ≤ N p + C
+        p_lo = (nf - model.C) / model.N if kind == "cdf" else nf / model.N
+        lo = p_lo / (1.0 - p_lo)
+        hi = model.mean_parameter(nf)
+    lo = np.log(np.maximum(lo, _TINY))
+    hi = np.log(hi)
+    if kind == "sf":  # upper end by doubling
+        hi = lo + 0.1
+        for _ in range(200):
+            short = model.mean(np.exp(hi), kind) < nf
+            if not short.any():
+                break
+            hi = np.where(short, hi + (hi - lo) * 2 + 0.1, hi)
+    u = hi.copy() if kind == "cdf" else 0.5 * (lo + hi)
+    for _ in range(_NEWTON_STEPS):
+        f, fp = model.mean_var(np.exp(u), kind)
+        f = f - nf
+        lo = np.where(f < 0, u, lo)
+        hi = np.where(f > 0, u, hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            nu = u - f / fp
+        bad = ~np.isfinite(nu) | (nu < lo) | (nu > hi)
+        nu = np.where(bad, 0.5 * (lo + hi), nu)
+        done = (np.abs(nu - u) <= _NEWTON_TOL * np.maximum(1.0, np.abs(u))) | (np.abs(f) <= _MEAN_TOL * nf)
+        u = np.where(done, u, nu)
+        if done.all():
+            break
+    s = np.exp(u)
+    if not model.replace:  # the factorisation of (1+z)^N Φ(z) is singular at z = −1: keep off it
+        s = np.where(np.abs(s - 1.0) < _NEAR_UNIT, s * (1 + _RADIUS_NUDGE), s)
+    var = model.mean_var(s, kind)[1]
+    return s, np.maximum(var, _TINY)
+
+
+def log_coefficient(model: SaddleModel, n: np.ndarray, kind: str) -> np.ndarray:
+    """ln υ_n (kind="cdf") or ln(1 − υ_n) (kind="sf") by the saddle-point Cauchy integral."""
+    out = np.empty(n.shape, dtype=np.float64)
+    step = max(1, _CHUNK // ((_NODES + 1) * model.a.size))
+    for start in range(0, n.size, step):
+        nn = n[start : start + step]
+        s, var = saddle_point(model, nn, kind)
+        sigma = np.sqrt(var)
+        log_int = np.empty(nn.shape)
+        todo = np.ones(nn.shape, dtype=bool)
+        nodes, window = _NODES, _WINDOW
+        while todo.any():
+            log_int[todo], ok = log_integral(model, nn[todo], s[todo], sigma[todo], kind, nodes, window)
+            todo[todo] = ~ok
+            nodes, window = 2 * nodes, 2 * window
+        y = model.y(s)
+        head = model.log_phi(y) if kind == "cdf" else model.log_one_minus_phi(y)
+        out[start : start + step] = head + log_int - model.log_pmf(nn, s)
+    return out
+
+
+def log_integral(model: SaddleModel, n, s, sigma, kind: str, nodes: int, window: float):
+    """ln I(s) by the trapezoidal rule on |θ| ≤ min(π, window/σ) with ``nodes`` nodes a side.
+
+    Returns (ln I, ok) where ok is False when the integrand at the window's edge is not yet
+    negligible (then the caller widens the window).
+    """
+    j = np.arange(nodes + 1, dtype=np.float64)
+    theta_max = np.minimum(math.pi, window / sigma)
+    big_m = np.maximum(2 * nodes, np.ceil(2 * math.pi * nodes / theta_max))
+    theta = (2 * math.pi / big_m)[:, None] * j[None, :]
+    wts = np.where(j[None, :] == 0, 1.0, np.where(2 * j[None, :] == big_m[:, None], 1.0, 2.0))
+    logf = model.log_integrand(n, s, theta, kind)
+    with np.errstate(under="ignore"):
+        integral = np.sum(wts * np.exp(logf).real, axis=1) / big_m
+    if np.any(~(integral > 0)):
+        raise FloatingPointError("coverage: saddle-point integral failed; please report this input")
+    log_i = np.log(integral)
+    edge = logf[:, -1].real - log_i
+    ok = (2 * nodes >= big_m) | (edge < math.log(_EDGE_SHARE))
+    return log_i, ok
