@@ -124,7 +124,7 @@ def _validate(inp: BoundInputs) -> BoundInputs:
     if b is not None and b <= 0:
         raise InputError(f"norm_bound: must be positive, got {b}")
     if t is not None and b is not None:
-        raise InputError("temperature and norm_bound: give one or the other (b² = 1/t)", argument="norm_bound")
+        raise InputError("`temperature` and `norm_bound`: give one or the other (b² = 1/t)", argument="norm_bound")
     ms = _optional(inp.measured_sup, "measured_sup")
     if ms is not None and ms < 0:
         raise InputError(f"measured_sup: a loss is non-negative, got {ms}")

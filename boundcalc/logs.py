@@ -14,7 +14,6 @@ import csv
 import io
 import json
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,8 +165,8 @@ def _pick(columns: list[str], key: str | None, words: tuple[str, ...], what: str
     if not required:
         return None
     if not cands:
-        raise InputError(f"no {what} column found; name it with {flag} (columns: {', '.join(columns)})", argument=flag)
-    raise InputError(f"several {what} columns: {', '.join(cands)}; choose one with {flag}", argument=flag)
+        raise InputError(f"no {what} column found; name it with `{flag}` (columns: {', '.join(columns)})", argument=flag)
+    raise InputError(f"several {what} columns: {', '.join(cands)}; choose one with `{flag}`", argument=flag)
 
 
 def read_losses(
@@ -191,10 +190,10 @@ def read_losses(
     if not records:
         raise InputError(f"{path}: no rows", argument="path")
     if k is not None and k_key is not None:
-        raise InputError("k and k_key: give one or the other", argument="k_key")
+        raise InputError("`k` and `k_key`: give one or the other", argument="k_key")
     kcol = None if k is not None else _pick(columns, k_key, _K_NAMES, "K", "k_key", required=False)
     if k is None and kcol is None:
-        raise InputError(f"{path}: no column holds K; fix it with k or name it with k_key (columns: {', '.join(columns)})", argument="path")
+        raise InputError(f"{path}: no column holds K; fix it with `k` or name it with `k_key` (columns: {', '.join(columns)})", argument="path")
     loss_cols = columns if loss_key is not None else [c for c in columns if c != kcol]
     lcol = _pick(loss_cols, loss_key, _LOSS_WORDS, "loss", "loss_key")
     extra = {name: _pick(columns, key, (), name, flag) if key else None
@@ -228,65 +227,3 @@ def read_losses(
 def _mean_of(rows: list[dict], name: str) -> float | None:
     xs = [r[name] for r in rows if r.get(name) is not None]
     return math.fsum(xs) / len(xs) if xs else None
-
-
-_RANGE = re.compile(r"^\s*(\d+)\s*\.\.\s*(\d+)\s*(?::\s*(x?)(\d+(?:\.\d+)?))?\s*$")
-
-
-def parse_int_list(text: str, name: str = "k") -> list[int]:
-    """'31', '31,63,127', '1..100', '0..1000:100' (step) or '32..1024:x2' (factor) → ints."""
-    out: list[int] = []
-    for part in str(text).split(","):
-        part = part.strip()
-        if not part:
-            continue
-        m = _RANGE.match(part)
-        if m:
-            a, b, geo, step = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
-            if b < a:
-                raise InputError(f"{name}: empty range {part!r}")
-            if geo:
-                f = float(step)
-                if f <= 1:
-                    raise InputError(f"{name}: the factor in {part!r} must exceed 1")
-                v = a
-                if v == 0:
-                    raise InputError(f"{name}: a geometric range cannot start at 0")
-                vals = []
-                while v <= b:
-                    vals.append(int(round(v)))
-                    v *= f
-            else:
-                s = int(float(step)) if step else 1
-                if s < 1:
-                    raise InputError(f"{name}: the step in {part!r} must be at least 1")
-                vals = list(range(a, b + 1, s))
-            if len(vals) > 10**6:
-                raise InputError(f"{name}: range {part!r} has more than a million values")
-            out.extend(vals)
-            continue
-        try:
-            v = float(part)
-        except ValueError:
-            raise InputError(f"{name}: expected whole numbers, a comma list or a range like 32..1024:x2, got {part!r}") from None
-        if not math.isfinite(v) or v != int(v):
-            raise InputError(f"{name}: expected whole numbers, got {part!r}")
-        if v < 0:
-            raise InputError(f"{name}: must be non-negative, got {part!r}")
-        out.append(int(v))
-    if not out:
-        raise InputError(f"{name}: no values given")
-    if max(out) > 2**53:
-        raise InputError(f"{name}: values must be at most 2**53")
-    return out
-
-
-def parse_float_list(text: str, name: str) -> list[float]:
-    """'2.02' or '2.02,2.64,3.29' → floats (finite)."""
-    out = []
-    for part in str(text).split(","):
-        if part.strip():
-            out.append(_number(part, name))
-    if not out or any(v is None for v in out):
-        raise InputError(f"{name}: expected numbers, got {text!r}")
-    return out

@@ -25,11 +25,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import InputError, InputTypeError, MissingExtraError
 
-__all__ = ["Measurement", "measure", "extract_features", "average_features", "default_device", "require_torch"]
+__all__ = [
+    "Measurement", "measure", "extract_features", "average_features", "default_device", "require_torch",
+    "load_array", "load_factory",
+]
 
 _DEFAULT_CHUNK = 1 << 24  # 16M scores (64 MB in float32) per block of work
 
@@ -333,3 +337,44 @@ def average_features(encoder, loader: Iterable, device=None, amp: bool = False):
     if not ys:
         raise InputError("data loader: yielded no batches")
     return torch.cat(ms), torch.cat(ys).long()
+
+
+def load_array(path: str | Path, name: str = "path") -> Any:
+    """An array from a ``.npy`` file (numpy, no pickles) or a ``.pt`` tensor file (torch,
+    weights only). Errors name ``name``."""
+    import numpy as np
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{path}: no such file", argument=name)
+    if p.suffix == ".pt":
+        torch = require_torch()
+        try:
+            return torch.load(p, map_location="cpu", weights_only=True)
+        except Exception as exc:  # any unreadable or non-tensor file
+            raise InputError(f"{path}: not a readable tensor file ({exc})", argument=name) from None
+    try:
+        return np.load(p, allow_pickle=False)
+    except Exception as exc:  # malformed, pickled or truncated .npy
+        raise InputError(f"{path}: not a readable .npy file ({exc})", argument=name) from None
+
+
+def load_factory(spec: str, name: str = "spec") -> Any:
+    """Call ``module:factory`` (importable from the working directory) and return its result:
+    how the command line gets a user's encoder or data loader."""
+    import importlib
+    import sys
+
+    if ":" not in spec:
+        raise InputError(f"expected module:factory, got {spec!r}", argument=name)
+    mod_name, func_name = spec.split(":", 1)
+    if "" not in sys.path and "." not in sys.path:
+        sys.path.insert(0, "")
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as exc:
+        raise InputError(f"cannot import {mod_name!r} ({exc})", argument=name) from None
+    func = getattr(mod, func_name, None)
+    if not callable(func):
+        raise InputError(f"{mod_name!r} has no callable {func_name!r}", argument=name)
+    return func()

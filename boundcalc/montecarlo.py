@@ -27,7 +27,7 @@ import numpy as np
 from .errors import InputError
 from .priors import Prior, PriorLike, as_prior
 
-__all__ = ["Estimate", "simulate_collision", "simulate_coverage", "simulate_cover_time"]
+__all__ = ["Estimate", "simulate_collision", "simulate_coverage", "simulate_cover_time", "simulate_all"]
 
 _BATCH_ELEMENTS = 2_000_000
 _Z95 = 1.959963984540054
@@ -200,3 +200,31 @@ def simulate_cover_time(
         if progress:
             progress(b)
     return _mean(total, total_sq, trials)
+
+
+def simulate_all(
+    k: int,
+    prior: PriorLike,
+    trials: int,
+    seed: int | None = None,
+    replace: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Estimate]:
+    """Every estimator at once: τ_K, E[Col], E[ln(1+Col)] (``trials`` anchors), υ_{K+1}
+    (``trials`` batches) and E[T] (``trials`` cover times), keyed like the exact quantities.
+
+    Seeding policy: the three estimators use ``seed``, ``seed + 1`` and ``seed + 2`` (or fresh
+    entropy when ``seed`` is None), so each stream is reproducible on its own and independent
+    of the others. ``progress`` is called with the number of trials done, 3 × ``trials`` in all.
+    """
+    k = _check_count(k, "k")
+    col = simulate_collision(k, prior, trials, seed, replace, progress)
+    cov = simulate_coverage(k + 1, prior, trials, None if seed is None else seed + 1, replace, progress)
+    t = simulate_cover_time(prior, trials, None if seed is None else seed + 2, replace, progress)
+    return {
+        "tau": col["tau"],
+        "expected_collisions": col["mean"],
+        "collision_term": col["collision_term"],
+        "upsilon": cov,
+        "expected_draws": t,
+    }

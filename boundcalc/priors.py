@@ -23,9 +23,10 @@ from typing import Iterable, Sequence, Union
 
 import numpy as np
 
-from .errors import InputError, InputTypeError
+from .errors import InputError, InputTypeError, renamed_arguments
+from .validation import positive_int
 
-__all__ = ["Prior", "as_prior", "PRESETS", "UNIFORM_PRESETS", "COUNT_PRESETS", "PriorLike"]
+__all__ = ["Prior", "PriorSource", "as_prior", "PRESETS", "UNIFORM_PRESETS", "COUNT_PRESETS", "PriorLike"]
 
 #: Uniform presets: name -> number of classes (Nozawa & Sato, Table 3).
 UNIFORM_PRESETS = {"binary": 2, "ag_news": 4, "cifar10": 10, "cifar100": 100, "wiki3029": 3029}
@@ -92,7 +93,7 @@ class Prior:
     @classmethod
     def uniform(cls, n_classes: int, name: str | None = None) -> "Prior":
         """The uniform prior ρ_c = 1/C over ``n_classes`` classes (C ≥ 1)."""
-        c = _check_positive_int(n_classes, "n_classes")
+        c = positive_int(n_classes, "n_classes")
         return cls(np.array([1.0]), np.array([c], dtype=np.int64), False, name or f"uniform(C={c})")
 
     @classmethod
@@ -156,7 +157,7 @@ class Prior:
             text = resources.files("boundcalc").joinpath("data", COUNT_PRESETS[key]).read_text()
             data = json.loads(text)
             return cls.from_counts(list(data.values()), name=key, class_names=list(data.keys()))
-        raise InputError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
+        raise InputError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}", argument="name")
 
     @classmethod
     def from_file(cls, path: str | Path, labels: bool = False) -> "Prior":
@@ -274,6 +275,33 @@ class Prior:
 PriorLike = Union[int, str, Sequence[float], np.ndarray, Prior]
 
 
+@dataclass(frozen=True)
+class PriorSource:
+    """Where a prior comes from: exactly one of a number of classes, a preset name, a file of
+    per-class counts or weights, or a file of per-sample labels. :meth:`load` reads it, and its
+    errors name the field that was at fault."""
+
+    classes: int | None = None
+    preset: str | None = None
+    prior_file: str | Path | None = None
+    labels: str | Path | None = None
+
+    def load(self) -> Prior:
+        """The :class:`Prior` this source describes."""
+        given = [name for name in ("classes", "preset", "prior_file", "labels") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise InputError("give exactly one of `classes`, `preset`, `prior_file`, `labels`")
+        if self.classes is not None:
+            with renamed_arguments({"n_classes": "classes"}):
+                return Prior.uniform(self.classes)
+        if self.preset is not None:
+            with renamed_arguments({"name": "preset"}):
+                return Prior.preset(self.preset)
+        field_name = given[0]
+        with renamed_arguments({"path": field_name, "prior": field_name, "labels": field_name, None: field_name}):
+            return Prior.from_file(getattr(self, field_name), labels=field_name == "labels")
+
+
 def as_prior(prior: PriorLike) -> Prior:
     """Coerce ``prior`` to a :class:`Prior`.
 
@@ -296,14 +324,6 @@ def as_prior(prior: PriorLike) -> Prior:
 
 
 # --------------------------------------------------------------------- helpers
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise InputTypeError(f"{name}: expected an integer, got {type(value).__name__}")
-    if value < 1:
-        raise InputError(f"{name}: must be at least 1, got {value}")
-    return int(value)
-
-
 def _as_float_vector(values, name: str) -> np.ndarray:
     if isinstance(values, (str, bytes)):
         raise InputTypeError(f"{name}: expected a sequence of numbers, got a string")

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from boundcalc.logs import parse_int_list, read_losses
+from boundcalc.cli.parse import parse_int_list
+from boundcalc.logs import read_losses
 
 LIGHTNING_CSV = """epoch,k,step,train_loss_epoch,train_loss_step,val_acc
 0,31,49,,2.31,

@@ -1,0 +1,281 @@
+"""The ``boundcalc`` command line. Each command parses its options into one of the library's
+request objects (:mod:`boundcalc.reports`), calls one library function, and renders the report;
+no mathematics and no decisions live here."""
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .. import __version__
+from ..priors import PriorSource
+from ..reports import (
+    BoundRequest,
+    CollisionRequest,
+    CoveragePlotRequest,
+    CoverageRequest,
+    DrawsRequest,
+    MeasureRequest,
+    SimulateRequest,
+    bound_report,
+    collision_report,
+    coverage_chart_report,
+    coverage_report,
+    draws_report,
+    measure_report,
+    plot_bounds,
+    plot_coverage,
+    presets_report,
+    simulate_report,
+)
+from .options import (
+    Classes,
+    Digits,
+    Fmt,
+    KList,
+    Labels,
+    Method,
+    OptKList,
+    Output,
+    Preset,
+    PriorFile,
+    Seed,
+    Title,
+    WithoutReplacement,
+    bound_request,
+    prior_source,
+    uses,
+)
+from .parse import parse_float_list, parse_int_list
+from .render import Format, command, emit, err_console, out_console
+
+__all__ = ["app", "plot_app", "main"]
+
+app = typer.Typer(
+    name="boundcalc",
+    help="Exact, fast numbers for the theory of contrastive learning: coverage, collisions, "
+    "coupon-collector draws, and the four published bounds on the supervised loss.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+plot_app = typer.Typer(help="Plots: bounds against K, coverage curves (needs the 'plot' extra).", no_args_is_help=True)
+app.add_typer(plot_app, name="plot")
+
+
+def _version(value: bool) -> None:
+    if value:
+        out_console.print(f"boundcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    """boundcalc: the reference calculator for the theory of contrastive self-supervised learning."""
+
+
+@app.command()
+@command
+@uses(source=prior_source)
+def coverage(
+    source: PriorSource,
+    k: OptKList = None,
+    draws: Annotated[Optional[str], typer.Option("--draws", "-n", help="Number of draws K+1 instead of --k.")] = None,
+    target: Annotated[Optional[float], typer.Option("--target", help="Also find the smallest K with υ_{K+1} ≥ this probability.")] = None,
+    without_replacement: WithoutReplacement = False,
+    fmt: Fmt = Format.table,
+    output: Output = None,
+    digits: Digits = 10,
+) -> None:
+    """Coverage υ_{K+1}: the probability that K+1 draws contain every class.
+
+    Example: [bold]boundcalc coverage --classes 1000 --k 7700[/]
+    """
+    req = CoverageRequest(
+        source,
+        k=None if k is None else parse_int_list(k, "--k"),
+        draws=None if draws is None else parse_int_list(draws, "--draws"),
+        target=target,
+        replace=not without_replacement,
+    )
+    emit(coverage_report(req), fmt, output, digits)
+
+
+@app.command()
+@command
+@uses(source=prior_source)
+def collision(source: PriorSource, k: KList, fmt: Fmt = Format.table, output: Output = None, digits: Digits = 10) -> None:
+    """Collisions: τ_K = P(a negative shares the anchor's class), E[Col], E\\[ln(1+Col)].
+
+    Example: [bold]boundcalc collision --classes 10 --k 31,63,127[/]
+    """
+    emit(collision_report(CollisionRequest(source, parse_int_list(k, "--k"))), fmt, output, digits)
+
+
+@app.command()
+@command
+@uses(source=prior_source)
+def draws(
+    source: PriorSource,
+    quantiles: Annotated[str, typer.Option("--quantiles", "-q", help="Comma list of probabilities.")] = "0.5,0.9,0.99",
+    without_replacement: WithoutReplacement = False,
+    fmt: Fmt = Format.table,
+    output: Output = None,
+    digits: Digits = 10,
+) -> None:
+    """Draws T until every class is seen: E[T], sd, and quantiles (the K+1 needed).
+
+    Example: [bold]boundcalc draws --prior imagenet1k[/]
+    """
+    req = DrawsRequest(source, parse_float_list(quantiles, "--quantiles"), not without_replacement)
+    emit(draws_report(req), fmt, output, digits)
+
+
+@app.command()
+@command
+@uses(req=bound_request)
+def bound(req: BoundRequest, fmt: Fmt = Format.table, output: Output = None, digits: Digits = 6) -> None:
+    """The four bounds on the supervised loss L_sup, side by side, for each K.
+
+    Example: [bold]boundcalc bound --classes 10 --loss 2.02 --k 31 --d -1.16 --temperature 0.5[/]
+
+    From a training log: [bold]boundcalc bound --prior cifar100 --log metrics.csv --k-key k[/]
+    """
+    emit(bound_report(req), fmt, output, digits)
+
+
+@app.command()
+@command
+@uses(source=prior_source)
+def simulate(
+    source: PriorSource,
+    k: Annotated[int, typer.Option("--k", "-k", help="Negatives K (one value).")],
+    trials: Annotated[int, typer.Option("--trials", "-T", help="Monte Carlo trials.")] = 100_000,
+    seed: Seed = None,
+    without_replacement: WithoutReplacement = False,
+    fmt: Fmt = Format.table,
+    output: Output = None,
+    digits: Digits = 6,
+) -> None:
+    """Monte Carlo estimates with 95% intervals beside the exact values.
+
+    Example: [bold]boundcalc simulate --classes 10 --k 31 --trials 100000 --seed 0[/]
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    req = SimulateRequest(source, k, trials, seed, not without_replacement)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn(), console=err_console,
+                   transient=True, disable=not err_console.is_terminal)
+    with bar:
+        task = bar.add_task("simulating", total=3 * max(trials, 0))
+        report = simulate_report(req, lambda done: bar.advance(task, done))
+    emit(report, fmt, output, digits)
+
+
+@app.command()
+@command
+def measure(
+    k: Annotated[int, typer.Option("--k", "-k", help="Negatives K: batches of K+1 rows.")],
+    temperature: Annotated[float, typer.Option("--temperature", "-t", help="Temperature t of the scores.")],
+    features: Annotated[Optional[tuple[Path, Path]], typer.Option("--features", help="Two views' features Z1 Z2 (N×D, .npy or .pt).")] = None,
+    labels: Annotated[Optional[Path], typer.Option("--labels", help="Labels Y (N integers 0..C−1, .npy or .pt).")] = None,
+    encoder: Annotated[Optional[str], typer.Option("--encoder", help="module:factory returning the encoder (instead of --features).")] = None,
+    data: Annotated[Optional[str], typer.Option("--data", help="module:factory returning a loader of (views, labels).")] = None,
+    means: Annotated[Optional[Path], typer.Option("--means", help="Mean-classifier weights μ (C×D); default: class means of the features.")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", "-s", help="Shuffle the rows with this seed before batching.")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="cpu, cuda, cuda:1 … (default: CUDA when present).")] = None,
+    amp: Annotated[bool, typer.Option("--amp", help="Automatic mixed precision when running --encoder.")] = False,
+    classes: Classes = None,
+    prior: Preset = None,
+    prior_file: PriorFile = None,
+    method: Method = "all",
+    fmt: Fmt = Format.table,
+    output: Output = None,
+    digits: Annotated[int, typer.Option("--digits", min=1, max=17, help="Significant digits in table output.", rich_help_panel="Output")] = 6,
+) -> None:
+    """Measure every term of the bounds from saved features (or an encoder), then the bounds.
+
+    Example: [bold]boundcalc measure --features z1.npy z2.npy --labels y.npy --k 255 --temperature 0.5[/]
+
+    From your encoder: [bold]boundcalc measure --encoder examples.torch_encoder:make_encoder --data examples.torch_encoder:make_loader --k 15 -t 0.5[/]
+    """
+    given = any(x is not None for x in (classes, prior, prior_file))
+    req = MeasureRequest(k, temperature, features, labels, encoder, data, means, seed, device, amp,
+                         PriorSource(classes, prior, prior_file) if given else None, method)
+    emit(measure_report(req), fmt, output, digits)
+
+
+@app.command()
+@command
+def presets(fmt: Fmt = Format.table, output: Output = None) -> None:
+    """The named priors, with C and E[T].
+
+    Example: [bold]boundcalc presets[/]
+    """
+    emit(presets_report(), fmt, output, 10)
+
+
+@plot_app.command("bounds")
+@command
+@uses(req=bound_request)
+def plot_bounds_command(
+    req: BoundRequest,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Figure file: .png, .svg or .pdf.")],
+    title: Title = None,
+) -> None:
+    """Every bound against K on log axes; vacuous points marked, measured L_sup as dots.
+
+    Example: [bold]boundcalc plot bounds --classes 10 --loss 2.02,2.64,3.29,3.96,4.64 --k 31,63,127,255,511 --d -1.16,-1.17,-1.18,-1.18,-1.19 -t 0.5 -o bounds.png[/]
+    """
+    err_console.print(f"wrote {plot_bounds(req, output, title)}")
+
+
+@plot_app.command("coverage")
+@command
+def plot_coverage_command(
+    k_max: Annotated[int, typer.Option("--k-max", help="Largest K on the axis.")],
+    classes: Annotated[list[int], typer.Option("--classes", "-c", help="Uniform prior over C classes (repeatable).")] = [],  # noqa: B006
+    prior: Annotated[list[str], typer.Option("--prior", "-p", help="Preset name (repeatable).")] = [],  # noqa: B006
+    prior_file: Annotated[list[Path], typer.Option("--prior-file", help="Counts or weights file (repeatable).")] = [],  # noqa: B006
+    labels: Annotated[list[Path], typer.Option("--labels", help="Per-sample labels file (repeatable).")] = [],  # noqa: B006
+    without_replacement: WithoutReplacement = False,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Figure file (.png, .svg, .pdf); without it, a terminal chart.")] = None,
+    title: Title = None,
+) -> None:
+    """Coverage υ_{K+1} and 1 − υ against K, E[T] and the 50/90/99% points marked; several priors share one plot.
+
+    Example: [bold]boundcalc plot coverage --classes 1000 --prior imagenet1k --k-max 16000 -o coverage.png[/]
+    """
+    sources = [PriorSource(classes=c) for c in classes] + [PriorSource(preset=n) for n in prior]
+    sources += [PriorSource(prior_file=f) for f in prior_file] + [PriorSource(labels=f) for f in labels]
+    req = CoveragePlotRequest(sources, k_max, not without_replacement)
+    if output is None:
+        emit(coverage_chart_report(req), Format.table, None, 4)
+    else:
+        err_console.print(f"wrote {plot_coverage(req, output, title)}")
+
+
+def main() -> None:
+    """Entry point of the console script: usage errors, like every other error, are one line
+    on stderr naming the option, with exit status 2 (click's own errors carry
+    ``format_message`` and ``exit_code``, whichever copy of click typer uses)."""
+    cli = typer.main.get_command(app)
+    try:
+        code = cli.main(standalone_mode=False, prog_name="boundcalc")
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:
+        message = getattr(exc, "format_message", None)
+        if message is None or not isinstance(getattr(exc, "exit_code", None), int):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            sys.stdout.write(ctx.get_help() + "\n")
+            sys.exit(0)
+        sys.stderr.write(f"error: {message()}\n")
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,132 @@
+"""Every command-line option, declared once (``Annotated``) and shared by the commands that take it,
+and the builders that turn a group of options into one of the library's request objects."""
+
+import inspect
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ..bounds import METHODS
+from ..priors import PRESETS, PriorSource
+from ..reports import BoundRequest, LossInput
+from .parse import parse_float_list, parse_int_list
+from .render import Format
+
+_PRIOR = "Prior"
+_OUTPUT = "Output"
+_INPUTS = "Inputs"
+_LOG = "Log columns"
+
+Classes = Annotated[Optional[int], typer.Option("--classes", "-c", help="Uniform prior over C classes.", rich_help_panel=_PRIOR)]
+Preset = Annotated[Optional[str], typer.Option("--prior", "-p", help=f"Preset: {', '.join(PRESETS)}.", rich_help_panel=_PRIOR)]
+PriorFile = Annotated[Optional[Path], typer.Option(
+    "--prior-file", help="Per-class counts or weights: JSON, CSV/TSV, text (one per line) or .npy.", rich_help_panel=_PRIOR)]
+Labels = Annotated[Optional[Path], typer.Option(
+    "--labels", help="Per-sample labels (text, CSV column or .npy); counts are computed.", rich_help_panel=_PRIOR)]
+Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", rich_help_panel=_OUTPUT)]
+Output = Annotated[Optional[Path], typer.Option(
+    "--output", "-o", help="Write to this file instead of the terminal (- for standard output).", rich_help_panel=_OUTPUT)]
+Digits = Annotated[int, typer.Option(
+    "--digits", min=1, max=17, help="Significant digits in table, markdown and latex output.", rich_help_panel=_OUTPUT)]
+WithoutReplacement = Annotated[bool, typer.Option(
+    "--without-replacement", help="Draw without replacement from the pool of per-class counts.")]
+KList = Annotated[str, typer.Option("--k", "-k", help="Negatives K: one value, a list 31,63,127 or a range 32..1024:x2.")]
+OptKList = Annotated[Optional[str], typer.Option(
+    "--k", "-k", help="Negatives K: 7700, a list 31,63,127 or a range 32..1024:x2.")]
+Method = Annotated[str, typer.Option("--method", "-m", help=f"all, or a comma list of: {', '.join(METHODS)}.")]
+Title = Annotated[Optional[str], typer.Option("--title", help="Figure title.")]
+Seed = Annotated[Optional[int], typer.Option("--seed", "-s", help="Random seed (reproducible results).")]
+
+Loss = Annotated[Optional[str], typer.Option(
+    "--loss", "-l", help="Measured contrastive loss L_cont (one, or one per K).", rich_help_panel=_INPUTS)]
+BoundK = Annotated[Optional[str], typer.Option(
+    "--k", "-k", help="Negatives K (with --loss), or the fixed K of every --log row.", rich_help_panel=_INPUTS)]
+Log = Annotated[Optional[Path], typer.Option(
+    "--log", help="Logged losses: CSV/TSV, JSON, JSONL, TensorBoard events or run dir; - for stdin.",
+    rich_help_panel=_INPUTS, allow_dash=True)]
+LossKey = Annotated[Optional[str], typer.Option("--loss-key", help="Loss column/tag in --log.", rich_help_panel=_LOG)]
+KKey = Annotated[Optional[str], typer.Option("--k-key", help="Column holding K in --log.", rich_help_panel=_LOG)]
+DKey = Annotated[Optional[str], typer.Option("--d-key", help="Column holding d(f) in --log.", rich_help_panel=_LOG)]
+LSubKey = Annotated[Optional[str], typer.Option("--l-sub-key", help="Column holding L_sub in --log.", rich_help_panel=_LOG)]
+SupKey = Annotated[Optional[str], typer.Option("--sup-key", help="Column holding the measured L_sup in --log.", rich_help_panel=_LOG)]
+Last = Annotated[bool, typer.Option("--last", help="Use the last logged row per K instead of the mean.", rich_help_panel=_LOG)]
+D = Annotated[Optional[str], typer.Option(
+    "--d", help="d(f) ≤ 0 (one, or one per K). Without it d = 0 is assumed and said.", rich_help_panel=_INPUTS)]
+LSub = Annotated[Optional[str], typer.Option(
+    "--l-sub", help="L_sub ≥ 0 for Nozawa–Sato (default 0, which keeps it valid).", rich_help_panel=_INPUTS)]
+CollisionTerm = Annotated[Optional[float], typer.Option(
+    "--collision-term", help="Measured E\\[ln(1+Col)] (default: exact for the prior).", rich_help_panel=_INPUTS)]
+Temperature = Annotated[Optional[float], typer.Option(
+    "--temperature", "-t", help="Temperature t (Bao et al.: b² = 1/t).", rich_help_panel=_INPUTS)]
+NormBound = Annotated[Optional[float], typer.Option(
+    "--norm-bound", help="Feature-norm bound b instead of --temperature.", rich_help_panel=_INPUTS)]
+MeasuredSup = Annotated[Optional[str], typer.Option(
+    "--measured-sup", help="Measured L_sup (one per K): says whether each bound holds.", rich_help_panel=_INPUTS)]
+
+
+def prior_source(classes: Classes = None, prior: Preset = None, prior_file: PriorFile = None, labels: Labels = None) -> PriorSource:
+    """The --classes / --prior / --prior-file / --labels group."""
+    return PriorSource(classes, prior, prior_file, labels)
+
+
+def bound_request(
+    classes: Classes = None,
+    prior: Preset = None,
+    prior_file: PriorFile = None,
+    labels: Labels = None,
+    loss: Loss = None,
+    k: BoundK = None,
+    log: Log = None,
+    loss_key: LossKey = None,
+    k_key: KKey = None,
+    d_key: DKey = None,
+    l_sub_key: LSubKey = None,
+    sup_key: SupKey = None,
+    last: Last = False,
+    d: D = None,
+    l_sub: LSub = None,
+    collision_term: CollisionTerm = None,
+    temperature: Temperature = None,
+    norm_bound: NormBound = None,
+    measured_sup: MeasuredSup = None,
+    method: Method = "all",
+) -> BoundRequest:
+    """The options of ``bound`` and ``plot bounds``, as one request."""
+
+    def floats(text: Optional[str], name: str) -> Optional[list[float]]:
+        return None if text is None else parse_float_list(text, name)
+
+    losses = LossInput(
+        loss=floats(loss, "--loss"), k=None if k is None else parse_int_list(k, "--k"), d=floats(d, "--d"),
+        l_sub=floats(l_sub, "--l-sub"), measured_sup=floats(measured_sup, "--measured-sup"),
+        log=None if log is None else str(log), loss_key=loss_key, k_key=k_key, d_key=d_key, l_sub_key=l_sub_key,
+        sup_key=sup_key, last=last,
+    )
+    return BoundRequest(prior_source(classes, prior, prior_file, labels), losses, method, collision_term, temperature, norm_bound)
+
+
+def uses(**builders: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a command the options of each builder: the command's parameter ``name`` receives
+    ``builders[name](**those options)``. Typer sees one flat signature (builder options first)."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(func)
+        own = [p for name, p in sig.parameters.items() if name not in builders]
+        taken = {name: list(inspect.signature(b).parameters) for name, b in builders.items()}
+        extra = [p for b in builders.values() for p in inspect.signature(b).parameters.values()]
+        annotations = {k: v for b in builders.values() for k, v in b.__annotations__.items() if k != "return"}
+
+        @wraps(func)
+        def wrapper(**kwargs: Any) -> Any:
+            made = {name: b(**{n: kwargs.pop(n) for n in taken[name]}) for name, b in builders.items()}
+            return func(**made, **kwargs)
+
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in extra + own]
+        wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {**annotations, **{k: v for k, v in func.__annotations__.items() if k not in builders}}
+        return wrapper
+
+    return decorate

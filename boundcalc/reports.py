@@ -1,0 +1,480 @@
+"""One request type and one function per task of the command line, each returning a
+:class:`Report`: the rows computed, the columns worth showing, a title and explanatory notes.
+
+This is where the library decides what a user asked for means (which prior, which K, which
+losses from a log, which seed, which notes); a front end only parses into a request, calls one
+function here, and renders the report. Errors are the library's own (:mod:`boundcalc.errors`)
+and name the request's fields.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError, renamed_arguments
+from .priors import Prior, PriorSource
+
+__all__ = [
+    "Report",
+    "CoverageRequest",
+    "CollisionRequest",
+    "DrawsRequest",
+    "LossInput",
+    "BoundRequest",
+    "SimulateRequest",
+    "MeasureRequest",
+    "CoveragePlotRequest",
+    "coverage_report",
+    "collision_report",
+    "draws_report",
+    "bound_report",
+    "simulate_report",
+    "presets_report",
+    "measure_report",
+    "coverage_chart_report",
+    "plot_bounds",
+    "plot_coverage",
+]
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Report:
+    """What a task computed, ready to render.
+
+    ``rows`` are flat dicts with snake_case keys; ``columns`` are the keys worth a terminal
+    table; ``data_columns`` the keys of machine-readable output (JSON, CSV; default: every key
+    of the first row). ``parts`` replace this table in the terminal (several tables), and
+    ``document`` replaces ``rows`` as the JSON document. ``chart`` asks for bars, not numbers.
+    """
+
+    title: str
+    rows: list[dict[str, Any]]
+    columns: list[str]
+    data_columns: list[str] | None = None
+    notes: list[str] = field(default_factory=list)
+    parts: list[Report] = field(default_factory=list)
+    document: list[dict[str, Any]] | None = None
+    chart: bool = False
+
+
+def _sampling(replace: bool) -> str:
+    return "iid" if replace else "without_replacement"
+
+
+def _pool_prior(source: PriorSource, replace: bool) -> Prior:
+    """The prior; without replacement it must define a pool of per-class counts."""
+    p = source.load()
+    if not replace and not p.is_counts:
+        raise InputError(
+            "sampling without replacement needs per-class counts (a counts file, labels or a count "
+            "preset such as imagenet1k)", argument="replace",
+        )
+    return p
+
+
+# ------------------------------------------------------------------------ coverage
+@dataclass(frozen=True)
+class CoverageRequest:
+    """υ_{K+1} for each K in ``k``, or for each number of draws in ``draws`` (give one)."""
+
+    prior: PriorSource
+    k: Sequence[int] | None = None
+    draws: Sequence[int] | None = None
+    target: float | None = None
+    replace: bool = True
+
+
+def coverage_report(req: CoverageRequest) -> Report:
+    """υ, ln υ, 1 − υ and ln(1 − υ) per K, E[T], and the smallest K reaching ``target``."""
+    from .coverage import cover_time, log_coverage_and_sf
+
+    p = _pool_prior(req.prior, req.replace)
+    if (req.k is None) == (req.draws is None):
+        raise InputError("give exactly one of `k` and `draws`", argument="k")
+    if req.draws is not None:
+        if min(req.draws) < 1:
+            raise InputError("draws: at least 1 (the anchor itself is one draw; draws = K + 1)")
+        n = np.asarray(req.draws, dtype=np.int64)
+        source = "draws"
+    else:
+        n = np.asarray(req.k, dtype=np.int64) + 1
+        source = "k"
+    if req.target is not None and not 0 < req.target < 1:
+        raise InputError(f"target: a probability strictly between 0 and 1, got {req.target}")
+    t = cover_time(p, req.replace)
+    with renamed_arguments({"draws": source}):
+        lc, ls = log_coverage_and_sf(n, p, req.replace)
+    mean = t.mean()
+    k_target = int(t.ppf(req.target)) - 1 if req.target is not None else None
+    rows = []
+    for nv, a, b in zip(n.tolist(), np.atleast_1d(lc), np.atleast_1d(ls)):
+        row: dict[str, Any] = {
+            "k": nv - 1, "draws": nv, "upsilon": math.exp(a), "log_upsilon": float(a),
+            "one_minus_upsilon": math.exp(b), "log_one_minus_upsilon": float(b), "expected_draws": mean,
+            "prior": p.name, "classes": p.n_classes, "sampling": _sampling(req.replace),
+        }
+        if req.target is not None:
+            row.update(target=req.target, k_for_target=k_target)
+        rows.append(row)
+    notes = [f"E[T] = {mean:.10g} draws to see every class (⌈E[T]⌉ = {math.ceil(mean)})"]
+    if req.target is not None:
+        notes.append(f"smallest K with υ_(K+1) ≥ {req.target:g}: K = {k_target}")
+    title = f"coverage — {p}" + ("" if req.replace else " — without replacement")
+    return Report(title, rows, ["k", "draws", "upsilon", "log_upsilon", "one_minus_upsilon"], list(rows[0]), notes)
+
+
+# ------------------------------------------------------------------------ collision
+@dataclass(frozen=True)
+class CollisionRequest:
+    """τ_K, E[Col] and E[ln(1+Col)] for each K in ``k``."""
+
+    prior: PriorSource
+    k: Sequence[int]
+
+
+def collision_report(req: CollisionRequest) -> Report:
+    """One row per K: τ_K, E[Col], E[ln(1+Col)]."""
+    from .collision import collision_mean, collision_probability, collision_term
+
+    p = req.prior.load()
+    ks = np.asarray(req.k, dtype=np.int64)
+    tau = np.atleast_1d(collision_probability(ks, p))
+    mean = np.atleast_1d(collision_mean(ks, p))
+    term = np.atleast_1d(collision_term(ks, p))
+    rows = [
+        {"k": int(a), "tau": float(b), "expected_collisions": float(c), "collision_term": float(d),
+         "prior": p.name, "classes": p.n_classes}
+        for a, b, c, d in zip(ks, tau, mean, term)
+    ]
+    return Report(f"collisions — {p}", rows, ["k", "tau", "expected_collisions", "collision_term"], list(rows[0]))
+
+
+# ------------------------------------------------------------------------ draws
+@dataclass(frozen=True)
+class DrawsRequest:
+    """E[T], sd[T] and the quantiles of T at the levels ``quantiles``."""
+
+    prior: PriorSource
+    quantiles: Sequence[float] = (0.5, 0.9, 0.99)
+    replace: bool = True
+
+
+def draws_report(req: DrawsRequest) -> Report:
+    """One row: E[T], ⌈E[T]⌉, sd[T] and each requested quantile of T."""
+    from .coverage import cover_time
+
+    p = _pool_prior(req.prior, req.replace)
+    if any(not 0 <= q <= 1 for q in req.quantiles):
+        raise InputError(f"quantiles: probabilities in [0, 1], got {', '.join(f'{q:g}' for q in req.quantiles)}")
+    t = cover_time(p, req.replace)
+    mean = t.mean()
+    row: dict[str, Any] = {"prior": p.name, "classes": p.n_classes, "expected": mean, "ceil_expected": math.ceil(mean), "std": t.std()}
+    for q in req.quantiles:
+        v = float(t.ppf(q))
+        row[f"quantile_{q:g}"] = int(v) if math.isfinite(v) else None
+    return Report(f"draws until every class is seen — {p}", [row], list(row))
+
+
+# ------------------------------------------------------------------------ bounds
+@dataclass(frozen=True)
+class LossInput:
+    """The contrastive losses the bounds start from: given per K (``loss`` with ``k``, and
+    optionally ``d``, ``l_sub``, ``measured_sup``: one value, or one per K), or read from a
+    training ``log`` (columns named by the ``*_key`` fields; ``k`` then fixes one K for every
+    row; ``d``/``l_sub`` fill in where the log has no value)."""
+
+    loss: Sequence[float] | None = None
+    k: Sequence[int] | None = None
+    d: Sequence[float] | None = None
+    l_sub: Sequence[float] | None = None
+    measured_sup: Sequence[float] | None = None
+    log: str | None = None
+    loss_key: str | None = None
+    k_key: str | None = None
+    d_key: str | None = None
+    l_sub_key: str | None = None
+    sup_key: str | None = None
+    last: bool = False
+
+    def per_k(self) -> dict[str, list[Any]]:
+        """Columns ``k``, ``loss``, ``d``, ``l_sub``, ``measured_sup``, ``n_rows`` (one entry per K)."""
+        if self.log is not None:
+            return self._from_log()
+        if self.loss is None or self.k is None:
+            raise InputError("give `loss` and `k`, or a `log`", argument="loss")
+        keys = {"loss_key": self.loss_key, "k_key": self.k_key, "d_key": self.d_key,
+                "l_sub_key": self.l_sub_key, "sup_key": self.sup_key}
+        given = [name for name, v in keys.items() if v is not None] + (["last"] if self.last else [])
+        if given:
+            raise InputError("reads a column of a `log`; without a log give the values themselves (`loss`, `d`, …)", argument=given[0])
+        n = len(self.k)
+        cols = {"k": list(self.k), "n_rows": [None] * n}
+        for name in ("loss", "d", "l_sub", "measured_sup"):
+            vals = getattr(self, name)
+            if vals is None:
+                cols[name] = [None] * n
+            elif len(vals) in (1, n):
+                cols[name] = list(vals) * (n if len(vals) == 1 else 1)
+            else:
+                raise InputError(f"{name}: one value, or one per K ({n}); got {len(vals)}")
+        return cols
+
+    def _from_log(self) -> dict[str, list[Any]]:
+        from .logs import read_losses
+
+        if self.loss is not None:
+            raise InputError("`loss` and `log`: give one or the other", argument="loss")
+        if self.measured_sup is not None:
+            raise InputError("measured_sup: with a `log`, name its column with `sup_key`")
+        fixed_k = None
+        if self.k is not None:
+            if len(self.k) != 1:
+                raise InputError("k: with a `log`, `k` fixes one K for every row")
+            fixed_k = self.k[0]
+        for name in ("d", "l_sub"):
+            vals = getattr(self, name)
+            if vals is not None and len(vals) != 1:
+                raise InputError(f"{name}: with a `log`, one value fills in where the log has none")
+        with renamed_arguments({"path": "log"}):
+            rows = read_losses(self.log, self.loss_key, self.k_key, fixed_k, self.d_key, self.l_sub_key, self.sup_key, self.last)
+        d0 = self.d[0] if self.d is not None else None
+        s0 = self.l_sub[0] if self.l_sub is not None else None
+        return {
+            "k": [r.k for r in rows],
+            "loss": [r.loss for r in rows],
+            "d": [r.d if r.d is not None else d0 for r in rows],
+            "l_sub": [r.l_sub if r.l_sub is not None else s0 for r in rows],
+            "measured_sup": [r.sup for r in rows] if self.sup_key else [None] * len(rows),
+            "n_rows": [r.n_rows for r in rows],
+        }
+
+
+@dataclass(frozen=True)
+class BoundRequest:
+    """The four bounds (or ``methods``) for the losses of ``losses`` under ``prior``."""
+
+    prior: PriorSource
+    losses: LossInput
+    methods: str | Sequence[str] = "all"
+    collision_term: float | None = None
+    temperature: float | None = None
+    norm_bound: float | None = None
+
+
+_BOUND_DATA_COLUMNS = ["k", "method", "loss", "upper_bound", "log_upper_bound", "lower_bound", "status", "notes", "tau",
+                       "upsilon", "collision_term", "d", "l_sub", "measured_sup", "holds"]
+
+
+def _bounds(req: BoundRequest) -> tuple[Prior, list[Any], dict[str, list[Any]]]:
+    from .bounds import compute_bounds
+
+    p = req.prior.load()
+    cols = req.losses.per_k()
+    bounds = compute_bounds(cols["loss"], cols["k"], p, req.methods, cols["d"], cols["l_sub"], req.collision_term,
+                            req.temperature, req.norm_bound, cols["measured_sup"])
+    return p, bounds, cols
+
+
+def bound_report(req: BoundRequest) -> Report:
+    """One row per (K, method): the bound, its log, its status, and what it rests on."""
+    from .bounds import status_notes
+
+    p, bounds, cols = _bounds(req)
+    from_log = req.losses.log is not None
+    counts = dict(zip(cols["k"], cols["n_rows"]))
+    rows = []
+    for b in bounds:
+        row = b.as_dict()
+        if from_log:
+            row["n_rows"] = counts[b.k]
+        rows.append(row)
+    columns = ["k", "method", "loss", "upper_bound", "log_upper_bound", "status"] + (["n_rows"] if from_log else [])
+    if any(r.get("holds") is not None for r in rows):
+        columns += ["measured_sup", "holds"]
+    data = _BOUND_DATA_COLUMNS + (["n_rows"] if from_log else [])
+    return Report(f"bounds on L_sup — {p}", rows, columns, data, status_notes(bounds))
+
+
+def plot_bounds(req: BoundRequest, output: str | Path, title: str | None = None) -> Path:
+    """Draw every bound against K (see :func:`boundcalc.plotting.bounds_figure`) into ``output``."""
+    from .plotting import bounds_figure, save
+
+    p, bounds, cols = _bounds(req)
+    measured = {k: v for k, v in zip(cols["k"], cols["measured_sup"]) if v is not None}
+    fig, _ = bounds_figure(bounds, measured or None, title or f"Bounds on the supervised loss — {p}")
+    with renamed_arguments({"path": "output"}):
+        return save(fig, output)
+
+
+# ------------------------------------------------------------------------ simulate
+@dataclass(frozen=True)
+class SimulateRequest:
+    """Monte Carlo estimates for K negatives from ``trials`` draws (seeded when ``seed`` is set)."""
+
+    prior: PriorSource
+    k: int
+    trials: int = 100_000
+    seed: int | None = None
+    replace: bool = True
+
+
+def simulate_report(req: SimulateRequest, progress: Progress | None = None) -> Report:
+    """Each estimate with its 95% interval beside the exact value, and whether it falls inside.
+    ``progress`` is called with the trials done (3 × ``trials`` in all)."""
+    from .collision import collision_mean, collision_probability, collision_term
+    from .coverage import coverage_probability, expected_draws
+    from .montecarlo import simulate_all
+
+    p = _pool_prior(req.prior, req.replace)
+    if req.k < 0:
+        raise InputError(f"k: must be non-negative, got {req.k}")
+    if req.trials < 1:
+        raise InputError(f"trials: must be at least 1, got {req.trials}")
+    est = simulate_all(req.k, p, req.trials, req.seed, req.replace, progress)
+    exact: dict[str, float] = {"upsilon": float(coverage_probability(req.k + 1, p, req.replace)),
+                               "expected_draws": float(expected_draws(p, req.replace))}
+    if req.replace:
+        exact.update(tau=float(collision_probability(req.k, p)), expected_collisions=float(collision_mean(req.k, p)),
+                     collision_term=float(collision_term(req.k, p)))
+    rows = []
+    for name, e in est.items():
+        x = exact.get(name)
+        rows.append({"quantity": name, "exact": x, "estimate": e.value, "ci_low": e.low, "ci_high": e.high,
+                     "stderr": e.stderr, "trials": e.trials, "within_ci": None if x is None else e.contains(x)})
+    notes = ["95% intervals: Wilson for probabilities, normal for means; about 1 row in 20 falls outside by chance."]
+    if not req.replace:
+        notes.append("exact collision values are for i.i.d. draws only; without replacement only the estimates are shown.")
+    return Report(f"Monte Carlo, K = {req.k} — {p}", rows, ["quantity", "exact", "estimate", "ci_low", "ci_high", "within_ci"],
+                  list(rows[0]), notes)
+
+
+# ------------------------------------------------------------------------ presets
+def presets_report() -> Report:
+    """The named priors with C, whether uniform, the number of images and E[T]."""
+    from .coverage import expected_draws
+    from .priors import PRESETS
+
+    rows = []
+    for name in PRESETS:
+        p = Prior.preset(name)
+        et = float(expected_draws(p))
+        rows.append({"name": name, "classes": p.n_classes, "uniform": p.is_uniform, "images": int(p.total) if p.is_counts else None,
+                     "expected_draws": et, "ceil_expected_draws": math.ceil(et)})
+    return Report("presets", rows, list(rows[0]))
+
+
+# ------------------------------------------------------------------------ coverage plots
+@dataclass(frozen=True)
+class CoveragePlotRequest:
+    """Coverage curves of several priors up to ``k_max`` negatives."""
+
+    priors: Sequence[PriorSource]
+    k_max: int
+    replace: bool = True
+
+
+#: Rows of the terminal coverage chart (K from 0 to k_max).
+CHART_ROWS = 16
+
+
+def _plot_priors(req: CoveragePlotRequest) -> list[Prior]:
+    if not req.priors:
+        raise InputError("give at least one prior", argument="prior")
+    if req.k_max < 1:
+        raise InputError(f"k_max: must be at least 1, got {req.k_max}")
+    return [_pool_prior(s, req.replace) for s in req.priors]
+
+
+def coverage_chart_report(req: CoveragePlotRequest) -> Report:
+    """υ_{K+1} of each prior at 16 values of K from 0 to ``k_max``, for a terminal bar chart."""
+    from .coverage import coverage_probability
+
+    priors = _plot_priors(req)
+    ks = np.unique(np.linspace(0, req.k_max, CHART_ROWS).round().astype(np.int64))
+    vals = [np.atleast_1d(coverage_probability(ks + 1, p, req.replace)) for p in priors]
+    rows = [{"k": int(kv), **{p.name: float(v[i]) for p, v in zip(priors, vals)}} for i, kv in enumerate(ks)]
+    return Report("coverage υ_(K+1) (give --output FILE.png for a figure)", rows, ["k", *(p.name for p in priors)], chart=True)
+
+
+def plot_coverage(req: CoveragePlotRequest, output: str | Path, title: str | None = None) -> Path:
+    """Draw the coverage curves (see :func:`boundcalc.plotting.coverage_figure`) into ``output``."""
+    from .plotting import coverage_figure, save
+
+    priors = _plot_priors(req)
+    fig, _ = coverage_figure(priors, req.k_max, req.replace, title=title)
+    with renamed_arguments({"path": "output"}):
+        return save(fig, output)
+
+
+# ------------------------------------------------------------------------ measure
+@dataclass(frozen=True)
+class MeasureRequest:
+    """Measure the bounds' terms from saved ``features`` (two files) with ``labels``, or from an
+    ``encoder`` and ``data`` given as ``module:factory``; then the bounds under ``prior``
+    (default: the label counts)."""
+
+    k: int
+    temperature: float
+    features: tuple[str | Path, str | Path] | None = None
+    labels: str | Path | None = None
+    encoder: str | None = None
+    data: str | None = None
+    means: str | Path | None = None
+    seed: int | None = None
+    device: str | None = None
+    amp: bool = False
+    prior: PriorSource | None = None
+    methods: str | Sequence[str] = "all"
+
+
+_TERM_COLUMNS = ["l_cont", "upsilon", "tau", "sup_part", "sub_part", "collision_term", "d", "l_sup_covered",
+                 "l_sup", "accuracy", "lower_bound", "n_anchors", "n_batches"]
+
+
+def measure_report(req: MeasureRequest) -> Report:
+    """The measured terms, the bounds computed from them, and whether each holds against the
+    measured L_sup. The prior is the label counts unless one is given; L_sub is the measured
+    loss on uncovered batches."""
+    from .bounds import compute_bounds
+    from .measure import extract_features, load_array, load_factory, measure
+
+    if (req.features is None) == (req.encoder is None):
+        raise InputError("give either `features` (two files) with `labels`, or an `encoder` with `data`", argument="features")
+    if req.features is not None:
+        if req.labels is None or req.data is not None:
+            raise InputError("`features` need `labels` (and no `data`)", argument="features")
+        z1, z2 = load_array(req.features[0], "features"), load_array(req.features[1], "features")
+        y = load_array(req.labels, "labels")
+    else:
+        if req.data is None or req.labels is not None:
+            raise InputError("an `encoder` needs `data` (and no `labels`)", argument="encoder")
+        encoder, loader = load_factory(str(req.encoder), "encoder"), load_factory(req.data, "data")
+        z1, z2, y = extract_features(encoder, loader, device=req.device, amp=req.amp)
+    mu = load_array(req.means, "means") if req.means is not None else None
+    res = measure(z1, z2, y, req.k, req.temperature, means=mu, shuffle_seed=req.seed, device=req.device)
+    if req.prior is not None:
+        p = req.prior.load()
+    else:
+        p = Prior.from_labels(np.asarray(y.cpu() if hasattr(y, "cpu") else y).ravel().astype(np.int64), name="label counts")
+    bounds = compute_bounds(res.l_cont, req.k, p, req.methods, d=res.d, l_sub=res.l_sub_uncovered,
+                            collision_term=res.collision_term, temperature=req.temperature, measured_sup=res.l_sup)
+    terms = res.as_dict()
+    rows = [b.as_dict() for b in bounds]
+    shown = {**terms, "lower_bound_l_cont": terms["lower_bound"]}
+    parts = [
+        Report(f"measured terms — K = {req.k}, t = {req.temperature:g}", [shown],
+               [c if c != "lower_bound" else "lower_bound_l_cont" for c in _TERM_COLUMNS]),
+        Report(f"bounds on L_sup — {p}; holds = bound ≥ measured L_sup", rows, ["method", "upper_bound", "status", "holds", "notes"]),
+    ]
+    flat = [{**{c: terms[c] for c in _TERM_COLUMNS}, **r} for r in rows]
+    columns = ["k", "method", "loss", "upper_bound", "status", "measured_sup", "holds", *_TERM_COLUMNS]
+    return Report(f"measured terms and bounds — K = {req.k}", flat, columns, columns, parts=parts,
+                  document=[{**terms, "bounds": rows}])
