@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .collision import collision_probability, collision_term, log_collision_complement
 from .coverage import log_coverage_probability
-from .errors import InputError, InputTypeError
+from .errors import InputError
 from .priors import Prior, PriorLike, as_prior
 from .special import LOG_FLOAT_MAX, harmonic
 from .validation import finite_number, whole_number, whole_numbers
@@ -147,7 +147,7 @@ class PriorTerms:
         l1t = np.atleast_1d(log_collision_complement(ks, prior))
         lu = np.atleast_1d(log_coverage_probability(ks + 1, prior))
         ct = np.atleast_1d(collision_term(ks, prior))
-        return [cls(float(a), float(b), float(c), float(d)) for a, b, c, d in zip(tau, l1t, lu, ct)]
+        return [cls(float(a), float(b), float(c), float(d)) for a, b, c, d in zip(tau, l1t, lu, ct, strict=False)]
 
 
 def _terms_of(inp: BoundInputs, terms: PriorTerms | None) -> PriorTerms:
@@ -360,7 +360,7 @@ def compute_bounds(
     ms = parse_methods(methods)
     uniq, inverse = np.unique(ks, return_inverse=True)
     terms = PriorTerms.many(uniq, p) if any(m != "bao" for m in ms) else None
-    out = []
+    out: list[Bound] = []
     for i, kv in enumerate(ks):
         lv = losses[i]
         if lv is None:

@@ -31,6 +31,7 @@ uniform prior, 92 for ImageNet-1K); memory is O(U) per value, never O(n·C).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -390,18 +391,17 @@ def _compute_moments(prior: Prior, replace: bool) -> tuple[float, float]:
 
     a = prior.masses.astype(np.float64)
     m = prior.multiplicities.astype(np.float64)
+    scale = prior.total  # A (i.i.d.) or the pool size N (without replacement)
+    big_n = prior.total
 
     if replace:
-        scale = prior.total
 
-        def w(t):
+        def w(t: float) -> float:
             return t
 
     else:
-        scale = None
-        big_n = prior.total
 
-        def w(t):
+        def w(t: float) -> float:
             return -math.log1p(-t) if t < 1 else math.inf
 
     def miss(t: float) -> float:
@@ -427,9 +427,9 @@ def _compute_moments(prior: Prior, replace: bool) -> tuple[float, float]:
     unit = hi if replace else 1.0
     knots = list(_IID_KNOTS) if replace else sorted({0.0, 0.25 * hi, hi, 0.5 * (1 + hi), 1.0})
 
-    def integrate(f) -> float:
+    def integrate(f: Callable[[float], float]) -> float:
         total = error = 0.0
-        for x0, x1 in zip(knots[:-1], knots[1:]):
+        for x0, x1 in zip(knots[:-1], knots[1:], strict=False):
             if x1 <= x0:
                 continue
             with warnings.catch_warnings():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -56,11 +57,11 @@ def _integer_masses(prior: Prior) -> tuple[list[int], list[int]]:
 
 def _subset_polynomial(masses: list[int], mults: list[int]) -> dict[int, int]:
     """Coefficients of P(x) = Π_u (x^{a_u} − 1)^{m_u} as {exponent: coefficient}."""
-    total = sum(a * m for a, m in zip(masses, mults))
+    total = sum(a * m for a, m in zip(masses, mults, strict=False))
     if (total + 1) * sum(m + 1 for m in mults) > _POLY_LIMIT:
         raise InputError("exact mode: the prior is too large for exact arithmetic; use digits= instead")
     poly = {0: 1}
-    for a, m in zip(masses, mults):
+    for a, m in zip(masses, mults, strict=False):
         factor = {a * j: math.comb(m, j) * (-1) ** (m - j) for j in range(m + 1)}
         new: dict[int, int] = {}
         for e1, c1 in poly.items():
@@ -82,7 +83,7 @@ def exact_coverage_probability(n: int, prior: Prior, replace: bool = True) -> Fr
         num = sum((-1) ** j * math.comb(c, j) * (c - j) ** n for j in range(c + 1))
         return Fraction(num, c**n)
     poly = _subset_polynomial(masses, mults)
-    big_n = sum(a * m for a, m in zip(masses, mults))
+    big_n = sum(a * m for a, m in zip(masses, mults, strict=False))
     if replace:
         if len(poly) * n * math.log2(big_n + 1) > _WORK_LIMIT:
             raise InputError("exact mode: too large for exact arithmetic; use digits= instead")
@@ -95,11 +96,11 @@ def exact_coverage_probability(n: int, prior: Prior, replace: bool = True) -> Fr
 def exact_collision_probability(k: int, prior: Prior) -> Fraction:
     """τ_K = 1 − Σ_c ρ_c (1 − ρ_c)^K as an exact Fraction (uniform prior or integer counts)."""
     masses, mults = _integer_masses(prior)
-    big_n = sum(a * m for a, m in zip(masses, mults))
+    big_n = sum(a * m for a, m in zip(masses, mults, strict=False))
     if len(masses) * k * math.log2(big_n + 1) > _WORK_LIMIT:
         raise InputError("exact mode: too large for exact arithmetic; use digits= instead")
-    miss = sum(Fraction(m * a, big_n) * Fraction(big_n - a, big_n) ** k for a, m in zip(masses, mults))
-    return 1 - miss
+    miss = sum(Fraction(m * a, big_n) * Fraction(big_n - a, big_n) ** k for a, m in zip(masses, mults, strict=False))
+    return Fraction(1) - miss
 
 
 def exact_expected_draws(prior: Prior) -> Fraction:
@@ -112,33 +113,33 @@ def exact_expected_draws(prior: Prior) -> Fraction:
     if len(masses) == 1:
         if c > _EXACT_UNIFORM_CLASSES:
             raise InputError("exact mode: too many classes for exact arithmetic; use digits= instead")
-        return c * sum(Fraction(1, i) for i in range(1, c + 1))
+        return c * sum((Fraction(1, i) for i in range(1, c + 1)), Fraction(0))
     poly = _subset_polynomial(masses, mults)  # Π (x^a − 1) = (−1)^C Π (1 − x^a)
     sign = (-1) ** c
-    big_n = sum(a * m for a, m in zip(masses, mults))
+    big_n = sum(a * m for a, m in zip(masses, mults, strict=False))
     return sum((-sign * coef * Fraction(big_n, k) for k, coef in poly.items() if k > 0), Fraction(0))
 
 
 # ----------------------------------------------------------------------- mpmath
-def _mp():
+def _mp() -> Any:
     import mpmath
 
     return mpmath
 
 
-def _rounded(value, digits: int):
+def _rounded(value: Any, digits: int) -> Any:
     """The value rounded to ``digits`` significant digits (what the guard digits were for)."""
     mp = _mp()
     with mp.workdps(digits):
         return +value
 
 
-def mp_coverage_probability(n: int, prior: Prior, replace: bool, digits: int):
+def mp_coverage_probability(n: int, prior: Prior, replace: bool, digits: int) -> Any:
     """υ_n to ``digits`` significant digits (mpmath.mpf), any prior, either sampling model."""
     return _rounded(_mp_coverage(n, prior, replace, digits), digits)
 
 
-def _mp_coverage(n: int, prior: Prior, replace: bool, digits: int):
+def _mp_coverage(n: int, prior: Prior, replace: bool, digits: int) -> Any:
     """υ_n at working precision ``digits`` + guard digits.
 
     υ_n = n! [t^n] Π(e^{ρ_c t} − 1) (resp. [t^n] Π((1+t)^{N_c} − 1) / binom(N, n)), with the
@@ -156,8 +157,8 @@ def _mp_coverage(n: int, prior: Prior, replace: bool, digits: int):
     guard = _GUARD_DIGITS + 2 * int(math.log10(n + 1))
     with mp.workdps(digits + guard):
         if n == c:
-            tot = mp.fsum(mp.mpf(x) * m for x, m in zip(a, mult))
-            logp = mp.fsum(m * mp.log(mp.mpf(x)) for x, m in zip(a, mult))
+            tot = mp.fsum(mp.mpf(x) * m for x, m in zip(a, mult, strict=False))
+            logp = mp.fsum(m * mp.log(mp.mpf(x)) for x, m in zip(a, mult, strict=False))
             if replace:
                 return +mp.exp(mp.loggamma(c + 1) + logp - c * mp.log(tot))
             return +mp.exp(logp - mp.log(mp.binomial(int(tot), c)))
@@ -170,10 +171,10 @@ def _mp_coverage(n: int, prior: Prior, replace: bool, digits: int):
         step = 2 * mp.pi / big_m
         nodes = min(big_m // 2, int(math.ceil(theta_max / float(step))))
 
-        def log_h(z):
+        def log_h(z: Any) -> Any:
             if replace:
-                return mp.fsum(m * mp.log(mp.expm1(x * z)) for x, m in zip(a, mult))
-            return mp.fsum(m * mp.log(mp.power(1 + z, x) - 1) for x, m in zip(a, mult))
+                return mp.fsum(m * mp.log(mp.expm1(x * z)) for x, m in zip(a, mult, strict=False))
+            return mp.fsum(m * mp.log(mp.power(1 + z, x) - 1) for x, m in zip(a, mult, strict=False))
 
         log_h0 = log_h(s)
         total = mp.mpf(1)
@@ -183,44 +184,44 @@ def _mp_coverage(n: int, prior: Prior, replace: bool, digits: int):
             total += val if 2 * j == big_m else 2 * val
         integral = total / big_m
         if replace:
-            tot = mp.fsum(mp.mpf(x) * m for x, m in zip(a, mult))
+            tot = mp.fsum(mp.mpf(x) * m for x, m in zip(a, mult, strict=False))
             log_norm = mp.loggamma(n + 1) - n * mp.log(tot)
         else:
             log_norm = -mp.log(mp.binomial(int(round(model.A)), n))
         return mp.exp(log_norm + log_h0 - n * mp.log(s)) * integral
 
 
-def mp_collision_term(k: int, prior: Prior, digits: int):
+def mp_collision_term(k: int, prior: Prior, digits: int) -> Any:
     """E[ln(1 + Col)] to ``digits`` digits by direct summation over m = 0..K (mpmath)."""
     return _rounded(_mp_collision_term(k, prior, digits), digits)
 
 
-def _mp_collision_term(k: int, prior: Prior, digits: int):
+def _mp_collision_term(k: int, prior: Prior, digits: int) -> Any:
     mp = _mp()
     if k * prior.masses.size > _MP_SUM_TERMS:
         raise InputError("digits mode: K × (distinct class probabilities) is too large for direct summation")
     with mp.workdps(digits + _SUM_GUARD_DIGITS):
-        tot = mp.fsum(mp.mpf(float(a)) * int(m) for a, m in zip(prior.masses, prior.multiplicities))
+        tot = mp.fsum(mp.mpf(float(a)) * int(m) for a, m in zip(prior.masses, prior.multiplicities, strict=False))
         out = mp.mpf(0)
-        for a, m in zip(prior.masses, prior.multiplicities):
+        for a, m in zip(prior.masses, prior.multiplicities, strict=False):
             r = mp.mpf(float(a)) / tot
             terms = (mp.binomial(k, j) * r**j * (1 - r) ** (k - j) * mp.log(1 + j) for j in range(1, k + 1))
             out += int(m) * r * mp.fsum(terms)
         return out
 
 
-def mp_expected_draws(prior: Prior, digits: int):
+def mp_expected_draws(prior: Prior, digits: int) -> Any:
     """E[T] = ∫_0^∞ (1 − Π_c (1 − e^{−ρ_c t})) dt to ``digits`` digits (mpmath quadrature)."""
     return _rounded(_mp_expected_draws(prior, digits), digits)
 
 
-def _mp_expected_draws(prior: Prior, digits: int):
+def _mp_expected_draws(prior: Prior, digits: int) -> Any:
     mp = _mp()
     with mp.workdps(digits + _SUM_GUARD_DIGITS):
-        tot = mp.fsum(mp.mpf(float(a)) * int(m) for a, m in zip(prior.masses, prior.multiplicities))
-        rho = [(mp.mpf(float(a)) / tot, int(m)) for a, m in zip(prior.masses, prior.multiplicities)]
+        tot = mp.fsum(mp.mpf(float(a)) * int(m) for a, m in zip(prior.masses, prior.multiplicities, strict=False))
+        rho = [(mp.mpf(float(a)) / tot, int(m)) for a, m in zip(prior.masses, prior.multiplicities, strict=False)]
 
-        def miss(t):
+        def miss(t: Any) -> Any:
             return -mp.expm1(mp.fsum(m * mp.log(-mp.expm1(-r * t)) for r, m in rho))
 
         scale = 1 / min(r for r, _ in rho)

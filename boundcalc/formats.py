@@ -11,14 +11,18 @@ import csv
 import io
 import json
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 from .errors import InputError
 
 FORMATS = ("table", "json", "csv", "markdown", "latex")
 
 
-def _clean(v):
+def _clean(v: Any) -> Any:
     if isinstance(v, float) and not math.isfinite(v):
         return None
     if isinstance(v, list):
@@ -30,7 +34,7 @@ def _clean(v):
     return v
 
 
-def cell(v, digits: int = 10) -> str:
+def cell(v: Any, digits: int = 10) -> str:
     """A value as text: floats to ``digits`` significant digits, None as an empty cell."""
     v = _clean(v) if not (isinstance(v, float) and math.isinf(v)) else v
     if v is None:
@@ -139,7 +143,7 @@ def label(key: str) -> str:
     return LABELS.get(key, key)
 
 
-def rich_table(rows: Sequence[dict], columns: Iterable[str], title: str | None = None, digits: int = 10):
+def rich_table(rows: Sequence[dict[str, Any]], columns: Iterable[str], title: str | None = None, digits: int = 10) -> Table:
     """A rich Table of the rows (numbers right-aligned); one wide row is shown vertically."""
     from rich.markup import escape
     from rich.table import Table

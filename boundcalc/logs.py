@@ -16,6 +16,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError, MissingExtraError
 
@@ -37,7 +38,7 @@ class LossRow:
     sup: float | None = None
 
 
-def _number(v, where: str) -> float | None:
+def _number(v: Any, where: str) -> float | None:
     if v is None:
         return None
     if isinstance(v, str):
@@ -114,7 +115,7 @@ def read_table(path: str) -> tuple[list[str], list[dict], list[int]]:
             continue
         if len(row) != len(header):
             raise InputError(f"{path}: line {i} has {len(row)} fields, the header has {len(header)}", argument="path")
-        records.append(dict(zip(header, row)))
+        records.append(dict(zip(header, row, strict=False)))
         lines.append(i)
     return [h.strip() for h in header], [{k.strip(): v for k, v in r.items()} for r in records], lines
 
@@ -199,7 +200,7 @@ def read_losses(
     extra = {name: _pick(columns, key, (), name, flag) if key else None
              for name, key, flag in (("d", d_key, "d_key"), ("l_sub", l_sub_key, "l_sub_key"), ("sup", sup_key, "sup_key"))}
     groups: dict[int, list[dict]] = {}
-    for rec, line in zip(records, lines):
+    for rec, line in zip(records, lines, strict=False):
         where = f"{path}: line {line}" if path != "-" else f"stdin: line {line}"
         loss = _number(rec.get(lcol), f"{where}, column {lcol!r}")
         if loss is None:
@@ -209,7 +210,7 @@ def read_losses(
             continue
         if kv < 0 or kv != int(kv):
             raise InputError(f"{where}: K must be a whole number ≥ 0, got {rec.get(kcol)!r}", argument="path")
-        vals = {"loss": loss}
+        vals: dict[str, float | None] = {"loss": loss}
         for name, col in extra.items():
             if col is not None:
                 vals[name] = _number(rec.get(col), f"{where}, column {col!r}")
@@ -220,10 +221,10 @@ def read_losses(
     for kv in sorted(groups):
         rows = groups[kv][-1:] if last else groups[kv]
         means = {name: _mean_of(rows, name) for name in ("loss", "d", "l_sub", "sup")}
-        out.append(LossRow(kv, means["loss"], len(rows), means["d"], means["l_sub"], means["sup"]))
+        out.append(LossRow(kv, float(means["loss"] or 0.0), len(rows), means["d"], means["l_sub"], means["sup"]))
     return out
 
 
-def _mean_of(rows: list[dict], name: str) -> float | None:
-    xs = [r[name] for r in rows if r.get(name) is not None]
+def _mean_of(rows: list[dict[str, float | None]], name: str) -> float | None:
+    xs = [x for r in rows if (x := r.get(name)) is not None]
     return math.fsum(xs) / len(xs) if xs else None

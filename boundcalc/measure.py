@@ -24,9 +24,10 @@ is a whole number of batches).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .errors import InputError, InputTypeError, MissingExtraError
 
@@ -38,7 +39,7 @@ __all__ = [
 _DEFAULT_CHUNK = 1 << 24  # 16M scores (64 MB in float32) per block of work
 
 
-def require_torch():
+def require_torch() -> Any:
     """Import torch, or explain which extra to install."""
     try:
         import torch
@@ -47,7 +48,7 @@ def require_torch():
     return torch
 
 
-def default_device():
+def default_device() -> Any:
     """CUDA when present, else the CPU."""
     torch = require_torch()
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -79,7 +80,7 @@ class Measurement:
         return asdict(self)
 
 
-def _as_tensor(x, name: str, device=None, dtype=None):
+def _as_tensor(x: Any, name: str, device: Any = None, dtype: Any = None) -> Any:
     torch = require_torch()
     if isinstance(x, torch.Tensor):
         t = x
@@ -95,7 +96,7 @@ def _as_tensor(x, name: str, device=None, dtype=None):
     return t.to(device) if device is not None else t
 
 
-def _all_reduce(t):
+def _all_reduce(t: Any) -> Any:
     torch = require_torch()
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.all_reduce(t)
@@ -103,17 +104,17 @@ def _all_reduce(t):
 
 
 def measure(
-    z1,
-    z2,
-    labels,
+    z1: Any,
+    z2: Any,
+    labels: Any,
     k: int,
     temperature: float,
-    means=None,
-    averaged=None,
+    means: Any = None,
+    averaged: Any = None,
     num_classes: int | None = None,
     shuffle_seed: int | None = None,
-    device=None,
-    dtype=None,
+    device: Any = None,
+    dtype: Any = None,
     chunk_elements: int = _DEFAULT_CHUNK,
 ) -> Measurement:
     """Measure L_cont, υ̂, τ̂, the sup/sub parts, the collision term, d and the mean-classifier
@@ -166,7 +167,7 @@ def measure(
     n = nb * b
     step = b * max(1, chunk_elements // (b * max(dim, 1)))
 
-    def block(start: int, stop: int):
+    def block(start: int, stop: int) -> tuple[Any, Any, Any, Any]:
         """Rows start..stop (after the shuffle) on the device: u, v, m, y."""
         idx = order[start:stop] if order is not None else slice(start, stop)
         a, bb = z1[idx].to(device, dtype), z2[idx].to(device, dtype)
@@ -212,7 +213,7 @@ def measure(
     )
 
 
-def _contrastive(u, v, b: int, t: float, chunk: int, acc) -> None:
+def _contrastive(u: Any, v: Any, b: int, t: float, chunk: int, acc: Any) -> None:
     """Add Σ_i −log softmax_j(u_i·v_j/t)[i] over all anchors to acc[0], in chunks."""
     torch = require_torch()
     nb = u.shape[0] // b
@@ -233,7 +234,7 @@ def _contrastive(u, v, b: int, t: float, chunk: int, acc) -> None:
             acc[0] += (torch.logsumexp(scores, dim=1) - diag).double().sum()
 
 
-def _classifier(u, m, y, mu, b: int, c: int, t: float, chunk: int, acc) -> None:
+def _classifier(u: Any, m: Any, y: Any, mu: Any, b: int, c: int, t: float, chunk: int, acc: Any) -> None:
     """Coverage, collisions, τ̂, d, the sup/sub cross-entropies, L_sup and accuracy."""
     torch = require_torch()
     n = u.shape[0]
@@ -275,7 +276,7 @@ def _classifier(u, m, y, mu, b: int, c: int, t: float, chunk: int, acc) -> None:
         acc[6] += torch.clamp(gap, max=0).double().sum()
 
 
-def _views_and_labels(batch):
+def _views_and_labels(batch: Any) -> Any:
     if isinstance(batch, dict):
         return batch["views"], batch["labels"]
     if not isinstance(batch, (list, tuple)) or len(batch) != 2:
@@ -283,7 +284,9 @@ def _views_and_labels(batch):
     return batch
 
 
-def extract_features(encoder, loader: Iterable, device=None, amp: bool = False, views: tuple[int, int] = (0, 1)):
+def extract_features(
+    encoder: Any, loader: Iterable[Any], device: Any = None, amp: bool = False, views: tuple[int, int] = (0, 1)
+) -> tuple[Any, Any, Any]:
     """Normalised features of two views and the labels: (z1, z2, y) as CPU tensors.
 
     ``encoder`` is an nn.Module or any callable; ``loader`` yields (views, labels) where views
@@ -316,7 +319,7 @@ def extract_features(encoder, loader: Iterable, device=None, amp: bool = False, 
     return torch.cat(out1), torch.cat(out2), torch.cat(ys).long()
 
 
-def average_features(encoder, loader: Iterable, device=None, amp: bool = False):
+def average_features(encoder: Any, loader: Iterable[Any], device: Any = None, amp: bool = False) -> tuple[Any, Any]:
     """Mean over all views of the normalised features, per sample, and the labels: (m, y).
 
     This is the mean classifier's input E_a[h(a(x))].

@@ -19,13 +19,14 @@ Samplers (all exact in distribution):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import numpy as np
 
 from .errors import InputError
 from .priors import Prior, PriorLike, as_prior
+from .validation import positive_int, whole_number
 
 __all__ = ["Estimate", "simulate_collision", "simulate_coverage", "simulate_cover_time", "simulate_all"]
 
@@ -69,19 +70,15 @@ def _mean(total: float, total_sq: float, trials: int) -> Estimate:
     return Estimate(mean, se, mean - _Z95 * se, mean + _Z95 * se, trials)
 
 
-def _check_trials(trials) -> int:
-    if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 1:
-        raise InputError(f"trials: expected a whole number ≥ 1, got {trials!r}")
-    return int(trials)
+def _check_trials(trials: int) -> int:
+    return positive_int(trials, "trials")
 
 
-def _check_count(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise InputError(f"{name}: expected a whole number ≥ 0, got {value!r}")
-    return int(value)
+def _check_count(value: int, name: str) -> int:
+    return whole_number(value, name)
 
 
-def _batches(trials: int, per_trial: int):
+def _batches(trials: int, per_trial: int) -> Iterator[int]:
     size = max(1, _BATCH_ELEMENTS // max(per_trial, 1))
     done = 0
     while done < trials:
@@ -158,10 +155,7 @@ def simulate_coverage(
         if n > pool.sum():
             raise InputError(f"draws: at most the pool size N = {int(pool.sum())} without replacement")
     for b in _batches(trials, p.n_classes):
-        if replace:
-            counts = rng.multinomial(n, rho, size=b)
-        else:
-            counts = rng.multivariate_hypergeometric(pool, n, size=b, method="marginals")
+        counts = rng.multinomial(n, rho, size=b) if replace else rng.multivariate_hypergeometric(pool, n, size=b, method="marginals")
         covered += int(np.count_nonzero(np.all(counts > 0, axis=1)))
         if progress:
             progress(b)
@@ -183,7 +177,7 @@ def simulate_cover_time(
     total = total_sq = 0.0
     masses = p.per_class().astype(np.float64)
     rho = masses / masses.sum()
-    pool = None if replace else _pool(p)
+    pool = np.zeros(0, dtype=np.int64) if replace else _pool(p)
     for b in _batches(trials, c):
         if replace:
             first = rng.exponential(size=(b, c)) / rho

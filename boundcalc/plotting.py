@@ -7,8 +7,9 @@ be checked number by number. :func:`save` writes PNG, SVG or PDF according to th
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ _STYLE = {
 }
 
 
-def require_matplotlib():
+def require_matplotlib() -> Any:
     """Import matplotlib with the non-interactive Agg backend, or explain which extra to install."""
     try:
         import matplotlib
@@ -39,7 +40,7 @@ def require_matplotlib():
     return plt
 
 
-def save(fig, path: str | Path) -> Path:
+def save(fig: Any, path: str | Path) -> Path:
     """Write the figure; the suffix (.png, .svg, .pdf) chooses the format."""
     p = Path(path)
     if p.suffix.lower() not in SUFFIXES:
@@ -48,7 +49,9 @@ def save(fig, path: str | Path) -> Path:
     return p
 
 
-def bounds_figure(rows: Sequence[Bound], measured_sup: dict[int, float] | None = None, title: str | None = None):
+def bounds_figure(
+    rows: Sequence[Bound], measured_sup: dict[int, float] | None = None, title: str | None = None
+) -> tuple[Any, dict[str, list[tuple[int, float | None, str]]]]:
     """Upper bounds on L_sup against K (log–log axes), one line per method.
 
     Vacuous points are drawn as crosses on the lower edge and bounds beyond the plotted range
@@ -100,7 +103,9 @@ def bounds_figure(rows: Sequence[Bound], measured_sup: dict[int, float] | None =
     return fig, data
 
 
-def coverage_figure(priors: Sequence[Prior], k_max: int, replace: bool = True, points: int = 600, title: str | None = None):
+def coverage_figure(
+    priors: Sequence[Prior], k_max: int, replace: bool = True, points: int = 600, title: str | None = None
+) -> tuple[Any, dict[str, dict[str, Any]]]:
     """υ_{K+1} (top) and 1 − υ_{K+1} on a log axis (bottom) against K, for one or more priors,
     with E[T] − 1 and the 50/90/99% quantiles (K needed) marked.
 

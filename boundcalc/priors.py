@@ -16,10 +16,11 @@ import io
 import json
 import math
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Sequence, Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -91,7 +92,7 @@ class Prior:
 
     # ----------------------------------------------------------------- constructors
     @classmethod
-    def uniform(cls, n_classes: int, name: str | None = None) -> "Prior":
+    def uniform(cls, n_classes: int, name: str | None = None) -> Prior:
         """The uniform prior ρ_c = 1/C over ``n_classes`` classes (C ≥ 1)."""
         c = positive_int(n_classes, "n_classes")
         return cls(np.array([1.0]), np.array([c], dtype=np.int64), False, name or f"uniform(C={c})")
@@ -102,7 +103,7 @@ class Prior:
         values: Sequence[float] | np.ndarray,
         name: str = "prior",
         class_names: Sequence[str] | None = None,
-    ) -> "Prior":
+    ) -> Prior:
         """A prior from non-negative per-class counts or weights (normalised internally).
 
         Zero entries are dropped with a warning (such a class can never be drawn, so it could
@@ -127,7 +128,7 @@ class Prior:
             )
             arr = arr[~zero]
             if names is not None:
-                names = tuple(n for n, z in zip(names, zero) if not z)
+                names = tuple(n for n, z in zip(names, zero, strict=False) if not z)
         is_counts = bool(np.all(arr == np.round(arr)) and arr.max() < 2.0**53)
         # Scale weights so that the largest is 1 when they are not counts (keeps sums tame).
         if not is_counts:
@@ -136,7 +137,7 @@ class Prior:
         return cls(masses, mult.astype(np.int64), is_counts, name, arr, names)
 
     @classmethod
-    def from_labels(cls, labels: Iterable, name: str = "labels") -> "Prior":
+    def from_labels(cls, labels: Iterable, name: str = "labels") -> Prior:
         """A count prior from per-sample labels (any hashable values): counts = occurrences."""
         arr = np.asarray(list(labels) if not isinstance(labels, np.ndarray) else labels)
         if arr.size == 0:
@@ -147,20 +148,20 @@ class Prior:
         return cls.from_counts(counts, name=name, class_names=[str(u) for u in uniq])
 
     @classmethod
-    def preset(cls, name: str) -> "Prior":
+    def preset(cls, name: str) -> Prior:
         """A named preset: uniform ``binary``, ``ag_news``, ``cifar10``, ``cifar100``,
         ``wiki3029``; real training-set counts ``imagenet1k``, ``imagenet_lt``, ``places_lt``."""
         key = str(name).lower().replace("-", "_")
         if key in UNIFORM_PRESETS:
             return cls.uniform(UNIFORM_PRESETS[key], name=key)
         if key in COUNT_PRESETS:
-            text = resources.files("boundcalc").joinpath("data", COUNT_PRESETS[key]).read_text()
+            text = resources.files("boundcalc").joinpath("data").joinpath(COUNT_PRESETS[key]).read_text()
             data = json.loads(text)
             return cls.from_counts(list(data.values()), name=key, class_names=list(data.keys()))
         raise InputError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}", argument="name")
 
     @classmethod
-    def from_file(cls, path: str | Path, labels: bool = False) -> "Prior":
+    def from_file(cls, path: str | Path, labels: bool = False) -> Prior:
         """Read counts/weights (or, with ``labels=True``, per-sample labels) from a file.
 
         Formats: ``.npy``; ``.json`` (object class → count, or list); CSV/TSV with one column
@@ -193,19 +194,20 @@ class Prior:
                     raise InputError(f"{path}: labels JSON must be a list", argument="path")
                 return cls.from_labels([str(v) for v in data], name=name)
             if isinstance(data, dict):
-                vals = [_number(v, path, f"key {k!r}") for k, v in data.items()]
-                return cls.from_counts(vals, name=name, class_names=list(data.keys()))
+                counts = [_number(v, path, f"key {k!r}") for k, v in data.items()]
+                return cls.from_counts(counts, name=name, class_names=list(data.keys()))
             if isinstance(data, list):
                 return cls.from_counts([_number(v, path, f"item {i}") for i, v in enumerate(data)], name=name)
             raise InputError(f"{path}: JSON must be an object or a list", argument="path")
         rows = _table_rows(text)
         if labels:
             col = 0 if max(len(r) for r in rows) == 1 else -1
-            vals = [r[col] for r in rows if r]
-            if vals and not _is_number(vals[0]) and len(rows) > 1 and _looks_like_header(rows[0]):
-                vals = vals[1:]
-            return cls.from_labels(vals, name=name)
-        names, vals = [], []
+            cells = [r[col] for r in rows if r]
+            if cells and not _is_number(cells[0]) and len(rows) > 1 and _looks_like_header(rows[0]):
+                cells = cells[1:]
+            return cls.from_labels(cells, name=name)
+        names: list[str | None] = []
+        vals: list[float] = []
         for lineno, row in enumerate(rows, start=1):
             if not row:
                 continue
@@ -215,7 +217,7 @@ class Prior:
             vals.append(_number(row[-1], path, f"line {lineno}"))
         if not vals:
             raise InputError(f"{path}: no numbers found", argument="path")
-        cnames = names if all(n is not None for n in names) else None
+        cnames = [str(n) for n in names] if all(n is not None for n in names) else None
         return cls.from_counts(vals, name=name, class_names=cnames)
 
     # ----------------------------------------------------------------- properties
@@ -227,7 +229,7 @@ class Prior:
     @property
     def total(self) -> float:
         """A = Σ_c a_c (the pool size N for a count prior)."""
-        return math.fsum(float(a) * int(m) for a, m in zip(self.masses, self.multiplicities))
+        return math.fsum(float(a) * int(m) for a, m in zip(self.masses, self.multiplicities, strict=False))
 
     @property
     def probabilities(self) -> np.ndarray:
@@ -272,7 +274,7 @@ class Prior:
         return f"{self.name} (C={self.n_classes}, {kind})"
 
 
-PriorLike = Union[int, str, Sequence[float], np.ndarray, Prior]
+PriorLike = Union[int, str, Sequence[float], np.ndarray, Prior]  # noqa: UP007 (a runtime alias; py3.10 cannot | a string)
 
 
 @dataclass(frozen=True)
@@ -319,12 +321,12 @@ def as_prior(prior: PriorLike) -> Prior:
     if isinstance(prior, float):
         raise InputTypeError("prior: a number of classes must be an int, got float")
     if isinstance(prior, (Sequence, np.ndarray)):
-        return Prior.from_counts(prior)
+        return Prior.from_counts(prior)  # type: ignore[arg-type]  # str was handled above
     raise InputTypeError(f"prior: expected an int, a preset name, a sequence of counts or a Prior, got {type(prior).__name__}")
 
 
 # --------------------------------------------------------------------- helpers
-def _as_float_vector(values, name: str) -> np.ndarray:
+def _as_float_vector(values: Any, name: str) -> np.ndarray:
     if isinstance(values, (str, bytes)):
         raise InputTypeError(f"{name}: expected a sequence of numbers, got a string")
     try:
@@ -338,7 +340,7 @@ def _as_float_vector(values, name: str) -> np.ndarray:
     return arr
 
 
-def _read_text(path) -> str:
+def _read_text(path: str | Path) -> str:
     if str(path) == "-":
         import sys
 
@@ -357,7 +359,7 @@ def _table_rows(text: str) -> list[list[str]]:
     return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delim)]
 
 
-def _is_number(s) -> bool:
+def _is_number(s: Any) -> bool:
     try:
         float(s)
         return True
@@ -369,7 +371,7 @@ def _looks_like_header(row: list[str]) -> bool:
     return any(w.lower() in {"label", "labels", "class", "target", "y"} for w in row)
 
 
-def _number(v, path, where: str) -> float:
+def _number(v: Any, path: str | Path, where: str) -> float:
     if isinstance(v, bool) or not _is_number(v):
         raise InputError(f"{path}: {where}: expected a number, got {v!r}", argument="path")
     return float(v)

@@ -115,7 +115,7 @@ def coverage_report(req: CoverageRequest) -> Report:
     mean = t.mean()
     k_target = int(t.ppf(req.target)) - 1 if req.target is not None else None
     rows = []
-    for nv, a, b in zip(n.tolist(), np.atleast_1d(lc), np.atleast_1d(ls)):
+    for nv, a, b in zip(n.tolist(), np.atleast_1d(lc), np.atleast_1d(ls), strict=False):
         row: dict[str, Any] = {
             "k": nv - 1, "draws": nv, "upsilon": math.exp(a), "log_upsilon": float(a),
             "one_minus_upsilon": math.exp(b), "log_one_minus_upsilon": float(b), "expected_draws": mean,
@@ -152,7 +152,7 @@ def collision_report(req: CollisionRequest) -> Report:
     rows = [
         {"k": int(a), "tau": float(b), "expected_collisions": float(c), "collision_term": float(d),
          "prior": p.name, "classes": p.n_classes}
-        for a, b, c, d in zip(ks, tau, mean, term)
+        for a, b, c, d in zip(ks, tau, mean, term, strict=False)
     ]
     return Report(f"collisions — {p}", rows, ["k", "tau", "expected_collisions", "collision_term"], list(rows[0]))
 
@@ -216,7 +216,7 @@ class LossInput:
         if given:
             raise InputError("reads a column of a `log`; without a log give the values themselves (`loss`, `d`, …)", argument=given[0])
         n = len(self.k)
-        cols = {"k": list(self.k), "n_rows": [None] * n}
+        cols: dict[str, list[Any]] = {"k": list(self.k), "n_rows": [None] * n}
         for name in ("loss", "d", "l_sub", "measured_sup"):
             vals = getattr(self, name)
             if vals is None:
@@ -230,6 +230,7 @@ class LossInput:
     def _from_log(self) -> dict[str, list[Any]]:
         from .logs import read_losses
 
+        assert self.log is not None
         if self.loss is not None:
             raise InputError("`loss` and `log`: give one or the other", argument="loss")
         if self.measured_sup is not None:
@@ -289,7 +290,7 @@ def bound_report(req: BoundRequest) -> Report:
 
     p, bounds, cols = _bounds(req)
     from_log = req.losses.log is not None
-    counts = dict(zip(cols["k"], cols["n_rows"]))
+    counts = dict(zip(cols["k"], cols["n_rows"], strict=False))
     rows = []
     for b in bounds:
         row = b.as_dict()
@@ -308,7 +309,7 @@ def plot_bounds(req: BoundRequest, output: str | Path, title: str | None = None)
     from .plotting import bounds_figure, save
 
     p, bounds, cols = _bounds(req)
-    measured = {k: v for k, v in zip(cols["k"], cols["measured_sup"]) if v is not None}
+    measured = {k: v for k, v in zip(cols["k"], cols["measured_sup"], strict=False) if v is not None}
     fig, _ = bounds_figure(bounds, measured or None, title or f"Bounds on the supervised loss — {p}")
     with renamed_arguments({"path": "output"}):
         return save(fig, output)
@@ -400,7 +401,7 @@ def coverage_chart_report(req: CoveragePlotRequest) -> Report:
     priors = _plot_priors(req)
     ks = np.unique(np.linspace(0, req.k_max, CHART_ROWS).round().astype(np.int64))
     vals = [np.atleast_1d(coverage_probability(ks + 1, p, req.replace)) for p in priors]
-    rows = [{"k": int(kv), **{p.name: float(v[i]) for p, v in zip(priors, vals)}} for i, kv in enumerate(ks)]
+    rows = [{"k": int(kv), **{p.name: float(v[i]) for p, v in zip(priors, vals, strict=False)}} for i, kv in enumerate(ks)]
     return Report("coverage υ_(K+1) (give --output FILE.png for a figure)", rows, ["k", *(p.name for p in priors)], chart=True)
 
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .errors import InputError
 from .priors import Prior
@@ -78,24 +80,24 @@ class SaddleModel:
             self.full = self.N - int(self.a.min()) + 1  # from this many draws on, υ = 1
 
     # -- the draw-count generating function B
-    def w(self, s):
+    def w(self, s: NDArray[np.float64]) -> NDArray[np.float64]:
         return s if self.replace else np.log1p(s)
 
-    def sw1(self, s):
+    def sw1(self, s: NDArray[np.float64]) -> NDArray[np.float64]:
         """s · w'(s)."""
         return s if self.replace else s / (1.0 + s)
 
-    def mean_parameter(self, n):
+    def mean_parameter(self, n: ArrayLike) -> NDArray[np.float64]:
         """The radius s at which the plain draw count (Poisson or binomial) has mean n."""
         nf = np.asarray(n, dtype=np.float64)
         return nf / self.A if self.replace else nf / (self.N - nf)
 
-    def log_pmf(self, n, s):
+    def log_pmf(self, n: NDArray[np.int64], s: NDArray[np.float64]) -> NDArray[np.float64]:
         if self.replace:
             return log_poisson_pmf(n, self.A * s)
         return log_binom_pmf(n, self.N, s)
 
-    def base_ratio(self, n, s, theta):
+    def base_ratio(self, n: NDArray[np.int64], s: NDArray[np.float64], theta: NDArray[np.float64]) -> NDArray[np.complex128]:
         """ln B(s e^{iθ}) − ln B(s) − i n θ, shape (k, J)."""
         h = np.sin(0.5 * theta) ** 2
         sin = np.sin(theta)
@@ -112,23 +114,23 @@ class SaddleModel:
         im = self.N * np.arctan2(p * sin, 1.0 - 2.0 * p * h) - n * theta
         return re + 1j * im
 
-    def y(self, s):
+    def y(self, s: NDArray[np.float64]) -> NDArray[np.float64]:
         return self.a[None, :] * self.w(s)[:, None]
 
-    def yz(self, s, theta):
+    def yz(self, s: NDArray[np.float64], theta: NDArray[np.float64]) -> NDArray[np.complex128]:
         """a_u · w(s e^{iθ}), shape (k, J, U)."""
         z = s[:, None] * np.exp(1j * theta)
         wz = z if self.replace else clog1p(z)
         return self.a[None, None, :] * wz[:, :, None]
 
     # -- the two generating functions: "cdf" = B Φ and "sf" = B (1 − Φ)
-    def log_phi(self, y):
+    def log_phi(self, y: NDArray[Any]) -> NDArray[Any]:
         return np.sum(self.m * log1mexp(y), axis=-1)
 
-    def log_one_minus_phi(self, y):
+    def log_one_minus_phi(self, y: NDArray[Any]) -> NDArray[Any]:
         return log_one_minus_exp_of(logsumexp_weighted(log_neg_log1mexp(y), self.m))
 
-    def mean_var(self, s, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    def mean_var(self, s: NDArray[np.float64], kind: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Mean and variance of the tilted draw count at radius s: m = s d/ds ln H(s) and
         σ² = dm/d ln s, for H = B Φ ("cdf") or H = B (1 − Φ) ("sf")."""
         if kind == "cdf" and self.replace:
@@ -142,7 +144,7 @@ class SaddleModel:
         var = (self.mean(s * math.exp(d), kind) - self.mean(s * math.exp(-d), kind)) / (2 * d)
         return mid, var
 
-    def mean(self, s, kind: str):
+    def mean(self, s: NDArray[np.float64], kind: str) -> NDArray[np.float64]:
         """Mean of the tilted draw count at radius s (= s d/ds ln of the generating function)."""
         y = self.y(s)
         with np.errstate(divide="ignore", over="ignore", under="ignore"):
@@ -154,7 +156,7 @@ class SaddleModel:
         r = np.exp(lphi - self.log_one_minus_phi(y) + lse)
         return self.sw1(s) * (self.A - r)
 
-    def log_integrand(self, n, s, theta, kind: str):
+    def log_integrand(self, n: NDArray[np.int64], s: NDArray[np.float64], theta: NDArray[np.float64], kind: str) -> NDArray[np.complex128]:
         y = self.y(s)[:, None, :]
         yz = self.yz(s, theta)
         base = self.base_ratio(n, s, theta)
@@ -232,7 +234,9 @@ def log_coefficient(model: SaddleModel, n: np.ndarray, kind: str) -> np.ndarray:
     return out
 
 
-def log_integral(model: SaddleModel, n, s, sigma, kind: str, nodes: int, window: float):
+def log_integral(
+    model: SaddleModel, n: NDArray[np.int64], s: NDArray[np.float64], sigma: NDArray[np.float64], kind: str, nodes: int, window: float
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """ln I(s) by the trapezoidal rule on |θ| ≤ min(π, window/σ) with ``nodes`` nodes a side.
 
     Returns (ln I, ok) where ok is False when the integrand at the window's edge is not yet

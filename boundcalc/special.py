@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 LN_2PI = math.log(2 * math.pi)
 _LN2 = math.log(2.0)
@@ -39,7 +40,7 @@ _STIRLERR_TABLE = np.array(
 )
 
 
-def stirlerr(n: np.ndarray) -> np.ndarray:
+def stirlerr(n: ArrayLike) -> NDArray[np.float64]:
     """δ(n) = ln n! − (n + ½) ln n + n − ½ ln(2π), for integers n ≥ 1 (Stirling's error).
 
     Table for n ≤ 15, else the asymptotic series 1/(12n) − 1/(360n³) + … (Loader 2000).

@@ -135,7 +135,7 @@ def zipf_counts(c: int, total: float, s: float = 1.0) -> np.ndarray:
 @pytest.mark.parametrize("n", [1500, 5000, 7701, 12000])
 def test_imagenet_prior_against_mpmath_quadrature(n):
     p = Prior.preset("imagenet1k")
-    probs = list(zip((p.masses / p.total).tolist(), p.multiplicities.tolist()))
+    probs = list(zip((p.masses / p.total).tolist(), p.multiplicities.tolist(), strict=False))
     want = contour_coverage(n, probs)
     assert bc.coverage_probability(n, p) == pytest.approx(float(want), rel=RTOL)
 
@@ -158,7 +158,7 @@ def test_zipf_21841_right_tail_against_bonferroni_terms():
     rho = p.probabilities
     m = p.multiplicities
     with mp.workdps(40):
-        s1 = mp.fsum(int(mi) * mp.power(1 - mp.mpf(r), n) for r, mi in zip(rho, m))
+        s1 = mp.fsum(int(mi) * mp.power(1 - mp.mpf(r), n) for r, mi in zip(rho, m, strict=False))
         # second-order sum over unordered pairs of classes (grouped by distinct probability)
         pairs = []
         for i in range(len(rho)):

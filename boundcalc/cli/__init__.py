@@ -4,7 +4,7 @@ no mathematics and no decisions live here."""
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -34,7 +34,6 @@ from .options import (
     Digits,
     Fmt,
     KList,
-    Labels,
     Method,
     OptKList,
     Output,
@@ -84,8 +83,8 @@ def main_callback(
 def coverage(
     source: PriorSource,
     k: OptKList = None,
-    draws: Annotated[Optional[str], typer.Option("--draws", "-n", help="Number of draws K+1 instead of --k.")] = None,
-    target: Annotated[Optional[float], typer.Option("--target", help="Also find the smallest K with υ_{K+1} ≥ this probability.")] = None,
+    draws: Annotated[str | None, typer.Option("--draws", "-n", help="Number of draws K+1 instead of --k.")] = None,
+    target: Annotated[float | None, typer.Option("--target", help="Also find the smallest K with υ_{K+1} ≥ this probability.")] = None,
     without_replacement: WithoutReplacement = False,
     fmt: Fmt = Format.table,
     output: Output = None,
@@ -181,13 +180,13 @@ def simulate(
 def measure(
     k: Annotated[int, typer.Option("--k", "-k", help="Negatives K: batches of K+1 rows.")],
     temperature: Annotated[float, typer.Option("--temperature", "-t", help="Temperature t of the scores.")],
-    features: Annotated[Optional[tuple[Path, Path]], typer.Option("--features", help="Two views' features Z1 Z2 (N×D, .npy or .pt).")] = None,
-    labels: Annotated[Optional[Path], typer.Option("--labels", help="Labels Y (N integers 0..C−1, .npy or .pt).")] = None,
-    encoder: Annotated[Optional[str], typer.Option("--encoder", help="module:factory returning the encoder (instead of --features).")] = None,
-    data: Annotated[Optional[str], typer.Option("--data", help="module:factory returning a loader of (views, labels).")] = None,
-    means: Annotated[Optional[Path], typer.Option("--means", help="Mean-classifier weights μ (C×D); default: class means of the features.")] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", "-s", help="Shuffle the rows with this seed before batching.")] = None,
-    device: Annotated[Optional[str], typer.Option("--device", help="cpu, cuda, cuda:1 … (default: CUDA when present).")] = None,
+    features: Annotated[tuple[Path, Path] | None, typer.Option("--features", help="Two views' features Z1 Z2 (N×D, .npy or .pt).")] = None,
+    labels: Annotated[Path | None, typer.Option("--labels", help="Labels Y (N integers 0..C−1, .npy or .pt).")] = None,
+    encoder: Annotated[str | None, typer.Option("--encoder", help="module:factory returning the encoder (instead of --features).")] = None,
+    data: Annotated[str | None, typer.Option("--data", help="module:factory returning a loader of (views, labels).")] = None,
+    means: Annotated[Path | None, typer.Option("--means", help="Mean-classifier weights μ (C×D); default: class means of the features.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", "-s", help="Shuffle the rows with this seed before batching.")] = None,
+    device: Annotated[str | None, typer.Option("--device", help="cpu, cuda, cuda:1 … (default: CUDA when present).")] = None,
     amp: Annotated[bool, typer.Option("--amp", help="Automatic mixed precision when running --encoder.")] = False,
     classes: Classes = None,
     prior: Preset = None,
@@ -229,7 +228,7 @@ def plot_bounds_command(
 ) -> None:
     """Every bound against K on log axes; vacuous points marked, measured L_sup as dots.
 
-    Example: [bold]boundcalc plot bounds --classes 10 --loss 2.02,2.64,3.29,3.96,4.64 --k 31,63,127,255,511 --d -1.16,-1.17,-1.18,-1.18,-1.19 -t 0.5 -o bounds.png[/]
+    Example: [bold]boundcalc plot bounds --classes 10 --loss 2.02,2.64,3.29 --k 31,63,127 --d -1.16,-1.17,-1.18 -t 0.5 -o bounds.png[/]
     """
     err_console.print(f"wrote {plot_bounds(req, output, title)}")
 
@@ -243,7 +242,7 @@ def plot_coverage_command(
     prior_file: Annotated[list[Path], typer.Option("--prior-file", help="Counts or weights file (repeatable).")] = [],  # noqa: B006
     labels: Annotated[list[Path], typer.Option("--labels", help="Per-sample labels file (repeatable).")] = [],  # noqa: B006
     without_replacement: WithoutReplacement = False,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Figure file (.png, .svg, .pdf); without it, a terminal chart.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Figure file (.png, .svg, .pdf); without it, a terminal chart.")] = None,
     title: Title = None,
 ) -> None:
     """Coverage υ_{K+1} and 1 − υ against K, E[T] and the 50/90/99% points marked; several priors share one plot.

@@ -5,7 +5,7 @@ import inspect
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -20,50 +20,50 @@ _OUTPUT = "Output"
 _INPUTS = "Inputs"
 _LOG = "Log columns"
 
-Classes = Annotated[Optional[int], typer.Option("--classes", "-c", help="Uniform prior over C classes.", rich_help_panel=_PRIOR)]
-Preset = Annotated[Optional[str], typer.Option("--prior", "-p", help=f"Preset: {', '.join(PRESETS)}.", rich_help_panel=_PRIOR)]
-PriorFile = Annotated[Optional[Path], typer.Option(
+Classes = Annotated[int | None, typer.Option("--classes", "-c", help="Uniform prior over C classes.", rich_help_panel=_PRIOR)]
+Preset = Annotated[str | None, typer.Option("--prior", "-p", help=f"Preset: {', '.join(PRESETS)}.", rich_help_panel=_PRIOR)]
+PriorFile = Annotated[Path | None, typer.Option(
     "--prior-file", help="Per-class counts or weights: JSON, CSV/TSV, text (one per line) or .npy.", rich_help_panel=_PRIOR)]
-Labels = Annotated[Optional[Path], typer.Option(
+Labels = Annotated[Path | None, typer.Option(
     "--labels", help="Per-sample labels (text, CSV column or .npy); counts are computed.", rich_help_panel=_PRIOR)]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", rich_help_panel=_OUTPUT)]
-Output = Annotated[Optional[Path], typer.Option(
+Output = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write to this file instead of the terminal (- for standard output).", rich_help_panel=_OUTPUT)]
 Digits = Annotated[int, typer.Option(
     "--digits", min=1, max=17, help="Significant digits in table, markdown and latex output.", rich_help_panel=_OUTPUT)]
 WithoutReplacement = Annotated[bool, typer.Option(
     "--without-replacement", help="Draw without replacement from the pool of per-class counts.")]
 KList = Annotated[str, typer.Option("--k", "-k", help="Negatives K: one value, a list 31,63,127 or a range 32..1024:x2.")]
-OptKList = Annotated[Optional[str], typer.Option(
+OptKList = Annotated[str | None, typer.Option(
     "--k", "-k", help="Negatives K: 7700, a list 31,63,127 or a range 32..1024:x2.")]
 Method = Annotated[str, typer.Option("--method", "-m", help=f"all, or a comma list of: {', '.join(METHODS)}.")]
-Title = Annotated[Optional[str], typer.Option("--title", help="Figure title.")]
-Seed = Annotated[Optional[int], typer.Option("--seed", "-s", help="Random seed (reproducible results).")]
+Title = Annotated[str | None, typer.Option("--title", help="Figure title.")]
+Seed = Annotated[int | None, typer.Option("--seed", "-s", help="Random seed (reproducible results).")]
 
-Loss = Annotated[Optional[str], typer.Option(
+Loss = Annotated[str | None, typer.Option(
     "--loss", "-l", help="Measured contrastive loss L_cont (one, or one per K).", rich_help_panel=_INPUTS)]
-BoundK = Annotated[Optional[str], typer.Option(
+BoundK = Annotated[str | None, typer.Option(
     "--k", "-k", help="Negatives K (with --loss), or the fixed K of every --log row.", rich_help_panel=_INPUTS)]
-Log = Annotated[Optional[Path], typer.Option(
+Log = Annotated[Path | None, typer.Option(
     "--log", help="Logged losses: CSV/TSV, JSON, JSONL, TensorBoard events or run dir; - for stdin.",
     rich_help_panel=_INPUTS, allow_dash=True)]
-LossKey = Annotated[Optional[str], typer.Option("--loss-key", help="Loss column/tag in --log.", rich_help_panel=_LOG)]
-KKey = Annotated[Optional[str], typer.Option("--k-key", help="Column holding K in --log.", rich_help_panel=_LOG)]
-DKey = Annotated[Optional[str], typer.Option("--d-key", help="Column holding d(f) in --log.", rich_help_panel=_LOG)]
-LSubKey = Annotated[Optional[str], typer.Option("--l-sub-key", help="Column holding L_sub in --log.", rich_help_panel=_LOG)]
-SupKey = Annotated[Optional[str], typer.Option("--sup-key", help="Column holding the measured L_sup in --log.", rich_help_panel=_LOG)]
+LossKey = Annotated[str | None, typer.Option("--loss-key", help="Loss column/tag in --log.", rich_help_panel=_LOG)]
+KKey = Annotated[str | None, typer.Option("--k-key", help="Column holding K in --log.", rich_help_panel=_LOG)]
+DKey = Annotated[str | None, typer.Option("--d-key", help="Column holding d(f) in --log.", rich_help_panel=_LOG)]
+LSubKey = Annotated[str | None, typer.Option("--l-sub-key", help="Column holding L_sub in --log.", rich_help_panel=_LOG)]
+SupKey = Annotated[str | None, typer.Option("--sup-key", help="Column holding the measured L_sup in --log.", rich_help_panel=_LOG)]
 Last = Annotated[bool, typer.Option("--last", help="Use the last logged row per K instead of the mean.", rich_help_panel=_LOG)]
-D = Annotated[Optional[str], typer.Option(
+D = Annotated[str | None, typer.Option(
     "--d", help="d(f) ≤ 0 (one, or one per K). Without it d = 0 is assumed and said.", rich_help_panel=_INPUTS)]
-LSub = Annotated[Optional[str], typer.Option(
+LSub = Annotated[str | None, typer.Option(
     "--l-sub", help="L_sub ≥ 0 for Nozawa–Sato (default 0, which keeps it valid).", rich_help_panel=_INPUTS)]
-CollisionTerm = Annotated[Optional[float], typer.Option(
+CollisionTerm = Annotated[float | None, typer.Option(
     "--collision-term", help="Measured E\\[ln(1+Col)] (default: exact for the prior).", rich_help_panel=_INPUTS)]
-Temperature = Annotated[Optional[float], typer.Option(
+Temperature = Annotated[float | None, typer.Option(
     "--temperature", "-t", help="Temperature t (Bao et al.: b² = 1/t).", rich_help_panel=_INPUTS)]
-NormBound = Annotated[Optional[float], typer.Option(
+NormBound = Annotated[float | None, typer.Option(
     "--norm-bound", help="Feature-norm bound b instead of --temperature.", rich_help_panel=_INPUTS)]
-MeasuredSup = Annotated[Optional[str], typer.Option(
+MeasuredSup = Annotated[str | None, typer.Option(
     "--measured-sup", help="Measured L_sup (one per K): says whether each bound holds.", rich_help_panel=_INPUTS)]
 
 
@@ -96,7 +96,7 @@ def bound_request(
 ) -> BoundRequest:
     """The options of ``bound`` and ``plot bounds``, as one request."""
 
-    def floats(text: Optional[str], name: str) -> Optional[list[float]]:
+    def floats(text: str | None, name: str) -> list[float] | None:
         return None if text is None else parse_float_list(text, name)
 
     losses = LossInput(

@@ -26,7 +26,8 @@ def _geometric(a: int, b: int, factor: float, part: str, name: str) -> list[int]
         raise InputError(f"{name}: a geometric range cannot start at 0")
     if math.log(b / a) / math.log(factor) + 1 > MAX_LIST:
         raise InputError(f"{name}: range {part!r} has more than {MAX_LIST:,} values")
-    vals, v = [], float(a)
+    vals: list[int] = []
+    v = float(a)
     while v <= b:
         r = int(round(v))
         if not vals or r != vals[-1]:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from enum import Enum
 from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn, Optional
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -78,8 +78,8 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
                 return func(*args, **kwargs)
             except BoundcalcError as exc:
                 detail = _NAMED.sub(lambda m: option_name(m.group(1)), exc.detail)
-                named = exc.argument and option_name(exc.argument) not in detail
-                text = f"{option_name(exc.argument)}: {detail}" if named else detail
+                option = option_name(exc.argument) if exc.argument else None
+                text = f"{option}: {detail}" if option and option not in detail else detail
                 fail(text.splitlines()[0] if text else type(exc).__name__)
             finally:
                 for w in caught:
@@ -125,7 +125,7 @@ def _chart(report: Report) -> Any:
     return table
 
 
-def emit(report: Report, fmt: Format, output: Optional[Path], digits: int) -> None:
+def emit(report: Report, fmt: Format, output: Path | None, digits: int) -> None:
     """Render ``report`` in ``fmt`` to the terminal, or to ``output`` (``-``: standard output)."""
     from ..formats import render_text, to_json
 
