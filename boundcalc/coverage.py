@@ -42,7 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .errors import InputError
 from .priors import Prior, PriorLike, as_prior
-from .saddle import log_coefficient, model_for
+from .saddle import SaddleModel, log_coefficient, model_for
 from .special import (
     LOG_NEGLIGIBLE,
     harmonic,
@@ -67,18 +67,22 @@ __all__ = [
 
 FloatOrArray = float | NDArray[np.float64]
 
-#: Where the Poissonized coverage Φ(mean) exceeds this, υ_n > 0.49 and the complement is the
-#: accurate side to integrate (the draw count's median is within one of its mean).
+#: Where the Poissonized coverage Φ(mean) exceeds 0.99, υ_n > 0.49 (the draw count's median is
+#: within one of its mean): integrate 1 − υ first. Below, υ first (its integral is the cheaper).
 _PROXY_HIGH = math.log(0.99)
+#: A side computed above 0.9 leaves its complement below 0.1 with an absolute error of about
+#: 1e−16, i.e. a relative error above 1e−15: the other side is then integrated as well.
+_NEAR_ONE = math.log(0.9)
 
 
 def _log_cdf_sf(
-    prior: Prior, draws: np.ndarray, replace: bool, tails: bool = True
-) -> tuple[np.ndarray, np.ndarray]:
-    """(ln υ_n, ln(1 − υ_n)) for an int64 array of draws, elementwise.
+    prior: Prior, draws: NDArray[np.int64], replace: bool, complement: bool = True
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(ln υ_n, ln(1 − υ_n)) for an int64 array of draws, elementwise: the smaller side is
+    integrated and the other is its complement, so υ + (1 − υ) = 1 to rounding.
 
-    With ``tails=False`` the complement is not refined where υ_n > 1/2: ln υ_n then still has
-    full relative accuracy in υ_n, but ln(1 − υ_n) is only accurate to about 1e−16 absolute.
+    With ``complement=False`` only υ is integrated (about four times cheaper where υ is near 1):
+    υ keeps its full relative accuracy, but 1 − υ is then only accurate to about 1e−16 absolute.
     """
     model = model_for(prior, replace)
     flat = draws.ravel()
@@ -111,25 +115,34 @@ def _log_cdf_sf(
         logsf[at_c] = np.log1p(-math.exp(logcdf[at_c][0]))
     if mid.any():
         idx = np.nonzero(mid)[0]
-        # Which side to integrate: the draw count's median is its mean (Poisson/binomial), so
-        # the Poissonized coverage Φ(mean) > 0.99 implies υ_n > 0.49 (the complement is then the
-        # accurate side) and Φ < 0.1 implies υ_n < 0.2. Only the band between needs both.
+        # Integrate one side and take the other as its complement; the complement is accurate
+        # unless the integrated side is near 1 (then the other side is integrated too). Which
+        # side first: the draw count's median is its mean, so the Poissonized coverage at the
+        # mean, Φ(mean), tells roughly where υ_n lies.
         proxy = model.log_phi(model.y(model.mean_parameter(uniq[idx])))
-        sure_high = tails & (proxy > _PROXY_HIGH)
-        need_cdf = idx[~sure_high]
-        if need_cdf.size:
-            lc = np.minimum(log_coefficient(model, uniq[need_cdf], "cdf"), 0.0)
-            logcdf[need_cdf] = lc
-            with np.errstate(divide="ignore"):
-                logsf[need_cdf] = np.log1p(-np.exp(lc))
-        if tails:
-            high = need_cdf[logcdf[need_cdf] > -math.log(2.0)]
-            hidx = np.concatenate([idx[sure_high], high])
-            if hidx.size:
-                ls = np.minimum(log_coefficient(model, uniq[hidx], "sf"), 0.0)
-                logsf[hidx] = ls
-                logcdf[hidx] = np.log1p(-np.exp(ls))
+        sf_first = (proxy > _PROXY_HIGH) & complement
+        redo_sf = _integrate(model, uniq, idx[~sf_first], "cdf", logcdf, logsf)
+        redo_cdf = _integrate(model, uniq, idx[sf_first], "sf", logsf, logcdf)
+        if complement:
+            _integrate(model, uniq, redo_sf, "sf", logsf, logcdf)
+        _integrate(model, uniq, redo_cdf, "cdf", logcdf, logsf)
     return logcdf[inverse].reshape(draws.shape), logsf[inverse].reshape(draws.shape)
+
+
+def _integrate(
+    model: SaddleModel, uniq: NDArray[np.int64], idx: NDArray[np.intp], kind: str,
+    log_side: NDArray[np.float64], log_other: NDArray[np.float64],
+) -> NDArray[np.intp]:
+    """Fill ln(side) at ``idx`` by the saddle-point integral and ln(other side) as its
+    complement; return the indices where the side came out near 1 (its complement is then
+    not accurate to full relative precision, so the other side must be integrated too)."""
+    if not idx.size:
+        return idx
+    ls = np.minimum(log_coefficient(model, uniq[idx], kind), 0.0)
+    log_side[idx] = ls
+    with np.errstate(divide="ignore"):
+        log_other[idx] = np.log1p(-np.exp(ls))
+    return idx[ls > _NEAR_ONE]
 
 
 def _scalar(x: NDArray[np.float64], like: ArrayLike) -> FloatOrArray:
@@ -189,7 +202,7 @@ def coverage_probability(
     if exact or digits is not None:
         return _high_precision(d, p, replace, exact, digits)
     with np.errstate(under="ignore"):
-        return _scalar(np.exp(_log_cdf_sf(p, d, replace, tails=False)[0]), draws)
+        return _scalar(np.exp(_log_cdf_sf(p, d, replace, complement=False)[0]), draws)
 
 
 def _high_precision(d: NDArray[np.int64], p: Prior, replace: bool, exact: bool, digits: int | None) -> Fraction | Any:
@@ -232,8 +245,13 @@ class CoverTime:
     def __post_init__(self) -> None:
         model_for(self.prior, self.replace)  # validates (without replacement: counts needed)
 
-    def _logs(self, n: ArrayLike, tails: bool = True) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        return _log_cdf_sf(self.prior, whole_numbers(n, "n"), self.replace, tails)
+    def _draws(self, n: ArrayLike) -> NDArray[np.int64]:
+        """n as draws; without replacement T ≤ N, so any n ≥ N is the certain event n = N."""
+        arr = whole_numbers(n, "n")
+        return arr if self.replace else np.minimum(arr, model_for(self.prior, False).N)
+
+    def _logs(self, n: ArrayLike, complement: bool = True) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        return _log_cdf_sf(self.prior, self._draws(n), self.replace, complement)
 
     def logcdf(self, n: ArrayLike) -> FloatOrArray:
         """ln P(T ≤ n) = ln υ_n."""
@@ -244,9 +262,9 @@ class CoverTime:
         return _scalar(self._logs(n)[1], n)
 
     def cdf(self, n: ArrayLike) -> FloatOrArray:
-        """P(T ≤ n) = υ_n."""
+        """P(T ≤ n) = υ_n (full relative accuracy in υ; near 1, within a few ulps of 1 − sf)."""
         with np.errstate(under="ignore"):
-            return _scalar(np.exp(self._logs(n, tails=False)[0]), n)
+            return _scalar(np.exp(self._logs(n, complement=False)[0]), n)
 
     def sf(self, n: ArrayLike) -> FloatOrArray:
         """P(T > n) = 1 − υ_n."""
@@ -255,7 +273,7 @@ class CoverTime:
 
     def pmf(self, n: ArrayLike) -> FloatOrArray:
         """P(T = n) = υ_n − υ_{n−1}, differenced on the side (cdf or sf) that is small."""
-        arr = whole_numbers(n, "n")
+        arr = self._draws(n)
         prev = np.maximum(arr - 1, 0)
         lc, ls = _log_cdf_sf(self.prior, np.stack([arr, prev]), self.replace)
         with np.errstate(under="ignore"):

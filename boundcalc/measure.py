@@ -1,7 +1,7 @@
 """Measure every term of the bounds from a trained encoder or from saved features (torch).
 
 Optional extra ``torch``. Nothing here is imported by ``import boundcalc``. Definitions follow
-math.md and the authors' bound code with single-view negatives:
+docs/math.md §6 and the authors' bound code with single-view negatives:
 
 * batches are consecutive blocks of B = K+1 rows (after an optional seeded shuffle); an
   incomplete last block is dropped; u = normalise(z1), v = normalise(z2);
