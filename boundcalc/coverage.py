@@ -63,6 +63,7 @@ __all__ = [
     "log_coverage_and_sf",
     "expected_draws",
     "draws_for_coverage",
+    "clear_caches",
 ]
 
 FloatOrArray = float | NDArray[np.float64]
@@ -388,6 +389,12 @@ _MOMENT_CACHE_SIZE = 128
 #: 1 − Φ falls from 1 to ½ on [0, 1] and decays like e^{−ρ_min t} beyond, so each panel holds
 #: one regime and QUADPACK's infinite-range map sees a tail of scale about one.
 _IID_KNOTS = (0.0, 0.25, 1.0, 2.0, 4.0, 16.0, math.inf)
+
+
+def clear_caches() -> None:
+    """Forget the cached moments of T and saddle-point models (for timing a cold start)."""
+    _moments.cache_clear()
+    model_for.cache_clear()
 
 
 @lru_cache(maxsize=_MOMENT_CACHE_SIZE)

@@ -82,8 +82,8 @@ def main() -> None:
     rows.append(("ln(1 − υ_n), n = 1..10^4, ImageNet-1K prior", t))
     t, _ = best_of(lambda: bc.collision_term(10**7, "imagenet1k"), repeat=5)
     rows.append(("E[ln(1+Col)], K = 10^7, ImageNet-1K prior", t))
-    bc.coverage._moments.cache_clear()
-    t, _ = best_of(lambda: (bc.coverage._moments.cache_clear(), bc.expected_draws("imagenet1k")), repeat=3)
+    bc.coverage.clear_caches()
+    t, _ = best_of(lambda: (bc.coverage.clear_caches(), bc.expected_draws("imagenet1k")), repeat=3)
     rows.append(("E[T], ImageNet-1K prior", t))
     print()
     for label, t in rows:
