@@ -110,14 +110,20 @@ def collision_term(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
     # One grid for all K: it starts low enough for the largest K (the extra nodes add nothing).
     v = np.arange(-math.log(flat.max()) - 70.0, _V_HIGH + _STEP, _STEP)
     t = np.exp(v)
-    with np.errstate(divide="ignore"):  # ρ = 1 (one class): ln 0 = −inf, then 1 − e^{−inf} = 1
-        log_keep = np.log1p(rho[None, :] * np.expm1(-t)[:, None])  # ln(1 − ρ(1 − e^{−t})), (nodes, U)
     damp = np.exp(-t)
-    step = max(1, _CHUNK_ELEMENTS // (v.size * rho.size))
-    for start in range(0, flat.size, step):
-        ks = flat[start : start + step]
-        with np.errstate(invalid="ignore"):  # K = 0 times −inf; those rows are set to 0 below
-            g = -np.expm1(ks[:, None, None] * log_keep[None, :, :])  # 1 − E[e^{−t·Col} | class]
-        out[start : start + step] = _STEP * ((g @ weights) @ damp)
+    em1 = np.expm1(-t)[:, None]
+    # Work in blocks of distinct masses and of K, so memory stays near _CHUNK_ELEMENTS numbers
+    # whatever U (the number of distinct masses) and the number of K are.
+    u_step = max(1, _CHUNK_ELEMENTS // v.size)
+    for u0 in range(0, rho.size, u_step):
+        r, w = rho[u0 : u0 + u_step], weights[u0 : u0 + u_step]
+        with np.errstate(divide="ignore"):  # ρ = 1 (one class): ln 0 = −inf, then 1 − e^{−inf} = 1
+            log_keep = np.log1p(r[None, :] * em1)  # ln(1 − ρ(1 − e^{−t})), (nodes, block)
+        k_step = max(1, _CHUNK_ELEMENTS // (v.size * r.size))
+        for start in range(0, flat.size, k_step):
+            ks = flat[start : start + k_step]
+            with np.errstate(invalid="ignore"):  # K = 0 times −inf; those rows are set to 0 below
+                g = -np.expm1(ks[:, None, None] * log_keep[None, :, :])  # 1 − E[e^{−t·Col} | class]
+            out[start : start + k_step] += _STEP * ((g @ w) @ damp)
     out[flat == 0] = 0.0
     return _out(out.reshape(kk.shape), k)

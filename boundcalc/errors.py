@@ -15,6 +15,8 @@ from contextlib import contextmanager
 __all__ = ["InputError", "InputTypeError", "MissingExtraError", "renamed_arguments", "BoundcalcError"]
 
 _PREFIX = re.compile(r"([A-Za-z_]\w*):\s")
+#: Longest message kept: one screen line or two.
+_MAX_MESSAGE = 300
 
 
 class BoundcalcError(Exception):
@@ -28,6 +30,8 @@ class BoundcalcError(Exception):
             m = _PREFIX.match(message)
             if m:
                 argument, message = m.group(1), message[m.end() :]
+        if len(message) > _MAX_MESSAGE:  # a huge cell or token quoted back must not flood the screen
+            message = f"{message[: _MAX_MESSAGE - 40]}… ({len(message):,} characters)"
         self.argument, self.detail = argument, message
         return f"{argument}: {message}" if argument else message
 

@@ -139,7 +139,7 @@ LABELS = {
 
 def label(key: str) -> str:
     if key.startswith("quantile_"):
-        return f"{float(key[9:]):.4g}-quantile of T"
+        return f"{key[9:]}-quantile of T"
     return LABELS.get(key, key)
 
 

@@ -14,13 +14,18 @@ import csv
 import io
 import json
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError, MissingExtraError
+from .textfiles import read_text
 
-__all__ = ["LossRow", "read_losses", "read_table"]
+__all__ = ["LossRow", "read_losses", "read_table", "MAX_LOG_BYTES"]
+
+#: Largest text log read (a CSV of a long run with many metrics stays well below).
+MAX_LOG_BYTES = 64 * 2**20
 
 _LOSS_WORDS = ("loss", "contrastive", "infonce", "nce")
 _K_NAMES = ("k", "num_negatives", "negatives", "n_negatives", "num_neg", "k_negatives")
@@ -58,21 +63,15 @@ def _number(v: Any, where: str) -> float | None:
 
 def read_table(path: str) -> tuple[list[str], list[dict], list[int]]:
     """(columns, records, line numbers) from a CSV/TSV/JSON/JSONL file or '-' (stdin)."""
-    if path == "-":
-        import sys
-
-        text, suffix = sys.stdin.read(), ""
-    else:
+    suffix = ""
+    if path != "-":
         p = Path(path)
         if not p.exists():
             raise InputError(f"{path}: no such file", argument="path")
         if p.is_dir() or p.name.startswith("events.out.tfevents"):
             return _read_tensorboard(p)
         suffix = p.suffix.lower()
-        try:
-            text = p.read_text()
-        except UnicodeDecodeError:
-            raise InputError(f"{path}: not a text file (TensorBoard event files are named events.out.tfevents.*)", argument="path") from None
+    text = read_text(path, limit=MAX_LOG_BYTES)
     if not text.strip():
         raise InputError(f"{path}: file is empty", argument="path")
     stripped = text.lstrip()
@@ -106,18 +105,29 @@ def read_table(path: str) -> tuple[list[str], list[dict], list[int]]:
         if isinstance(data, list) and all(isinstance(r, dict) for r in data):
             return _columns(data), data, list(range(1, len(data) + 1))
         raise InputError(f"{path}: JSON must be a list of records or an object of columns", argument="path")
-    delim = "\t" if "\t" in text.splitlines()[0] else ","
+    delim = "\t" if "\t" in text.split("\n", 1)[0] else ","
+    csv.field_size_limit(MAX_LOG_BYTES)
     reader = csv.reader(io.StringIO(text), delimiter=delim)
-    header = next(reader)
     records, lines = [], []
-    for i, row in enumerate(reader, start=2):
-        if not row or not any(c.strip() for c in row):
-            continue
-        if len(row) != len(header):
-            raise InputError(f"{path}: line {i} has {len(row)} fields, the header has {len(header)}", argument="path")
-        records.append(dict(zip(header, row, strict=False)))
-        lines.append(i)
-    return [h.strip() for h in header], [{k.strip(): v for k, v in r.items()} for r in records], lines
+    try:
+        header = [h.strip() for h in next(reader)]
+        for i, row in enumerate(reader, start=2):
+            if not row or not any(c.strip() for c in row):
+                continue
+            if len(row) != len(header):
+                raise InputError(f"{path}: line {i} has {len(row)} fields, the header has {len(header)}", argument="path")
+            records.append(dict(zip(header, row, strict=True)))
+            lines.append(i)
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable CSV file ({exc})", argument="path") from None
+    return header, records, lines
+
+
+def _is_nan(v: Any) -> bool:
+    """True for a logged NaN (a diverged step), as opposed to a blank cell (another metric's row)."""
+    if isinstance(v, float):
+        return math.isnan(v)
+    return isinstance(v, str) and v.strip().lower() == "nan"
 
 
 def _columns(records: list[dict]) -> list[str]:
@@ -200,10 +210,12 @@ def read_losses(
     extra = {name: _pick(columns, key, (), name, flag) if key else None
              for name, key, flag in (("d", d_key, "d_key"), ("l_sub", l_sub_key, "l_sub_key"), ("sup", sup_key, "sup_key"))}
     groups: dict[int, list[dict]] = {}
-    for rec, line in zip(records, lines, strict=False):
+    skipped = 0
+    for rec, line in zip(records, lines, strict=True):
         where = f"{path}: line {line}" if path != "-" else f"stdin: line {line}"
         loss = _number(rec.get(lcol), f"{where}, column {lcol!r}")
         if loss is None:
+            skipped += _is_nan(rec.get(lcol))
             continue
         kv = k if k is not None else _number(rec.get(kcol), f"{where}, column {kcol!r}")
         if kv is None:
@@ -215,6 +227,8 @@ def read_losses(
             if col is not None:
                 vals[name] = _number(rec.get(col), f"{where}, column {col!r}")
         groups.setdefault(int(kv), []).append(vals)
+    if skipped:
+        warnings.warn(f"{path}: skipped {skipped} row(s) whose {lcol!r} is NaN", stacklevel=2)
     if not groups:
         raise InputError(f"{path}: no row has a value in column {lcol!r}", argument="path")
     out = []

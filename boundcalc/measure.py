@@ -23,17 +23,17 @@ is a whole number of batches).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError, InputTypeError, MissingExtraError
+from .validation import finite_number, positive_int
 
 __all__ = [
     "Measurement", "measure", "extract_features", "average_features", "default_device", "require_torch",
-    "load_array", "load_factory",
+    "load_array", "load_factory", "resolve_device",
 ]
 
 _DEFAULT_CHUNK = 1 << 24  # 16M scores (64 MB in float32) per block of work
@@ -52,6 +52,26 @@ def default_device() -> Any:
     """CUDA when present, else the CPU."""
     torch = require_torch()
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def resolve_device(device: Any = None) -> Any:
+    """``device`` (a name such as ``cpu``, ``cuda``, ``cuda:1``, or a torch.device) checked
+    against this machine; None picks CUDA when present, else the CPU."""
+    torch = require_torch()
+    if device is None:
+        return default_device()
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise InputError(f"device: unknown device {str(device)!r}; use cpu, cuda or cuda:N") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InputError(f"device: {device!s} asked for, but CUDA is not available here (torch {torch.__version__})")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise InputError(f"device: {device!s} asked for, but only {torch.cuda.device_count()} CUDA device(s) exist")
+    elif dev.type not in ("cpu", "mps"):
+        raise InputError(f"device: {device!s} is not supported; use cpu or cuda")
+    return dev
 
 
 @dataclass(frozen=True)
@@ -125,11 +145,11 @@ def measure(
     (default (u_i + v_i)/2). Inputs may be numpy arrays or tensors on any device.
     """
     torch = require_torch()
-    device = torch.device(device) if device is not None else default_device()
+    device = resolve_device(device)
     dtype = dtype or torch.float32
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise InputError(f"k: expected a whole number of negatives ≥ 1, got {k!r}")
-    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
+    k = positive_int(k, "k")
+    temperature = finite_number(temperature, "temperature")
+    if temperature <= 0:
         raise InputError(f"temperature: must be a positive number, got {temperature!r}")
     if chunk_elements < 1:
         raise InputError("chunk_elements: must be positive")
@@ -295,7 +315,7 @@ def extract_features(
     automatic mixed precision.
     """
     torch = require_torch()
-    device = torch.device(device) if device is not None else default_device()
+    device = resolve_device(device)
     was_training = getattr(encoder, "training", None)
     if hasattr(encoder, "eval"):
         encoder.eval()
@@ -325,7 +345,7 @@ def average_features(encoder: Any, loader: Iterable[Any], device: Any = None, am
     This is the mean classifier's input E_a[h(a(x))].
     """
     torch = require_torch()
-    device = torch.device(device) if device is not None else default_device()
+    device = resolve_device(device)
     if hasattr(encoder, "eval"):
         encoder.eval()
     if hasattr(encoder, "to"):

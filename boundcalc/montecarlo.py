@@ -58,9 +58,11 @@ def _proportion(successes: int, trials: int) -> Estimate:
     z2 = _Z95**2
     centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
     half = _Z95 * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials**2)) / (1 + z2 / trials)
-    return Estimate(
-        float(p), math.sqrt(p * (1 - p) / trials), max(0.0, centre - half), min(1.0, centre + half), trials
-    )
+    # The interval contains p̂ by construction; at p̂ = 0 or 1 its end is exactly that value
+    # (rounding would otherwise leave 0.9999999999999999 and exclude the estimate).
+    low = 0.0 if successes == 0 else min(p, max(0.0, centre - half))
+    high = 1.0 if successes == trials else max(p, min(1.0, centre + half))
+    return Estimate(float(p), math.sqrt(p * (1 - p) / trials), low, high, trials)
 
 
 def _mean(total: float, total_sq: float, trials: int) -> Estimate:

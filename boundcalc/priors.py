@@ -11,8 +11,6 @@ which the "without replacement" sampling model needs.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import warnings
@@ -164,61 +162,18 @@ class Prior:
     def from_file(cls, path: str | Path, labels: bool = False) -> Prior:
         """Read counts/weights (or, with ``labels=True``, per-sample labels) from a file.
 
-        Formats: ``.npy``; ``.json`` (object class → count, or list); CSV/TSV with one column
-        of numbers or two columns (class, count), a header row allowed; plain text with one
-        value per line. ``-`` reads standard input (text formats).
+        Formats (:mod:`boundcalc.priorfiles`): ``.npy``; ``.json`` (object class → count, or a
+        list); text/CSV/TSV with one value per line, one row of values, two columns (class,
+        count), or a header naming the count column. ``-`` reads standard input. Anything
+        ambiguous (decimal commas, unnamed columns, mixed labels) is refused, never guessed.
         """
-        p = Path(path)
-        name = p.stem if str(path) != "-" else "stdin"
-        if str(path) != "-" and not p.is_file():
-            raise InputError(f"{path}: no such file", argument="path")
-        if p.suffix == ".npy":
-            try:
-                arr = np.load(p, allow_pickle=False)
-            except Exception as exc:  # malformed .npy
-                raise InputError(f"{path}: not a readable .npy file ({exc})", argument="path") from None
-            arr = np.ravel(arr)
-            if labels:
-                return cls.from_labels(arr, name=name)
-            return cls.from_counts(arr, name=name)
-        text = _read_text(path)
-        if not text.strip():
-            raise InputError(f"{path}: file is empty", argument="path")
-        if p.suffix == ".json" or text.lstrip()[:1] in "[{":
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}", argument="path") from None
-            if labels:
-                if not isinstance(data, list):
-                    raise InputError(f"{path}: labels JSON must be a list", argument="path")
-                return cls.from_labels([str(v) for v in data], name=name)
-            if isinstance(data, dict):
-                counts = [_number(v, path, f"key {k!r}") for k, v in data.items()]
-                return cls.from_counts(counts, name=name, class_names=list(data.keys()))
-            if isinstance(data, list):
-                return cls.from_counts([_number(v, path, f"item {i}") for i, v in enumerate(data)], name=name)
-            raise InputError(f"{path}: JSON must be an object or a list", argument="path")
-        rows = _table_rows(text)
+        from .priorfiles import read_counts, read_labels
+
+        name = Path(path).stem if str(path) != "-" else "stdin"
         if labels:
-            col = 0 if max(len(r) for r in rows) == 1 else -1
-            cells = [r[col] for r in rows if r]
-            if cells and not _is_number(cells[0]) and len(rows) > 1 and _looks_like_header(rows[0]):
-                cells = cells[1:]
-            return cls.from_labels(cells, name=name)
-        names: list[str | None] = []
-        vals: list[float] = []
-        for lineno, row in enumerate(rows, start=1):
-            if not row:
-                continue
-            if lineno == 1 and not _is_number(row[-1]):
-                continue  # header
-            names.append(row[0] if len(row) > 1 else None)
-            vals.append(_number(row[-1], path, f"line {lineno}"))
-        if not vals:
-            raise InputError(f"{path}: no numbers found", argument="path")
-        cnames = [str(n) for n in names] if all(n is not None for n in names) else None
-        return cls.from_counts(vals, name=name, class_names=cnames)
+            return cls.from_labels(read_labels(path), name=name)
+        values, names = read_counts(path)
+        return cls.from_counts(values, name=name, class_names=names)
 
     # ----------------------------------------------------------------- properties
     @property
@@ -338,40 +293,3 @@ def _as_float_vector(values: Any, name: str) -> np.ndarray:
     if arr.size == 0:
         raise InputError(f"{name}: no classes given")
     return arr
-
-
-def _read_text(path: str | Path) -> str:
-    if str(path) == "-":
-        import sys
-
-        return sys.stdin.read()
-    try:
-        return Path(path).read_text()
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text file", argument="path") from None
-
-
-def _table_rows(text: str) -> list[list[str]]:
-    sample = text[:4096]
-    delim = "\t" if "\t" in sample else ("," if "," in sample else None)
-    if delim is None:
-        return [line.split() for line in text.splitlines()]
-    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delim)]
-
-
-def _is_number(s: Any) -> bool:
-    try:
-        float(s)
-        return True
-    except (TypeError, ValueError):
-        return False
-
-
-def _looks_like_header(row: list[str]) -> bool:
-    return any(w.lower() in {"label", "labels", "class", "target", "y"} for w in row)
-
-
-def _number(v: Any, path: str | Path, where: str) -> float:
-    if isinstance(v, bool) or not _is_number(v):
-        raise InputError(f"{path}: {where}: expected a number, got {v!r}", argument="path")
-    return float(v)

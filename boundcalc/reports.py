@@ -177,9 +177,11 @@ def draws_report(req: DrawsRequest) -> Report:
     t = cover_time(p, req.replace)
     mean = t.mean()
     row: dict[str, Any] = {"prior": p.name, "classes": p.n_classes, "expected": mean, "ceil_expected": math.ceil(mean), "std": t.std()}
+    if len(set(req.quantiles)) != len(req.quantiles):
+        raise InputError("quantiles: each level once, please")
     for q in req.quantiles:
         v = float(t.ppf(q))
-        row[f"quantile_{q:g}"] = int(v) if math.isfinite(v) else None
+        row[f"quantile_{float(q)!r}"] = int(v) if math.isfinite(v) else None  # shortest exact name
     return Report(f"draws until every class is seen — {p}", [row], list(row))
 
 

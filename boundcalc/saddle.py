@@ -117,11 +117,10 @@ class SaddleModel:
     def y(self, s: NDArray[np.float64]) -> NDArray[np.float64]:
         return self.a[None, :] * self.w(s)[:, None]
 
-    def yz(self, s: NDArray[np.float64], theta: NDArray[np.float64]) -> NDArray[np.complex128]:
-        """a_u · w(s e^{iθ}), shape (k, J, U)."""
+    def wz(self, s: NDArray[np.float64], theta: NDArray[np.float64]) -> NDArray[np.complex128]:
+        """w(s e^{iθ}), shape (k, J): multiplied by a_u it gives each class's exponent."""
         z = s[:, None] * np.exp(1j * theta)
-        wz = z if self.replace else clog1p(z)
-        return self.a[None, None, :] * wz[:, :, None]
+        return z if self.replace else clog1p(z)
 
     # -- the two generating functions: "cdf" = B Φ and "sf" = B (1 − Φ)
     def log_phi(self, y: NDArray[Any]) -> NDArray[Any]:
@@ -157,13 +156,26 @@ class SaddleModel:
         return self.sw1(s) * (self.A - r)
 
     def log_integrand(self, n: NDArray[np.int64], s: NDArray[np.float64], theta: NDArray[np.float64], kind: str) -> NDArray[np.complex128]:
-        y = self.y(s)[:, None, :]
-        yz = self.yz(s, theta)
+        """ln of the integrand of I(s) at the nodes θ, shape (k, J). The sum over the U distinct
+        masses runs in blocks, so memory stays near _CHUNK numbers however large U is."""
+        y = self.y(s)
+        wz = self.wz(s, theta)
         base = self.base_ratio(n, s, theta)
+        block = max(1, _CHUNK // max(1, wz.size))
         if kind == "cdf":
-            return base + np.sum(self.m * (log1mexp(yz) - log1mexp(y)), axis=-1)
-        top = log_one_minus_exp_of(logsumexp_weighted(log_neg_log1mexp(yz), self.m))
-        bottom = self.log_one_minus_phi(y[:, 0, :])[:, None]
+            total = np.zeros(wz.shape, dtype=np.complex128)
+            for u0 in range(0, self.a.size, block):
+                a, m = self.a[u0 : u0 + block], self.m[u0 : u0 + block]
+                yz = a[None, None, :] * wz[:, :, None]
+                total += np.sum(m * (log1mexp(yz) - log1mexp(y[:, None, u0 : u0 + block])), axis=-1)
+            return base + total
+        parts = [
+            logsumexp_weighted(log_neg_log1mexp(self.a[None, None, u0 : u0 + block] * wz[:, :, None]), self.m[u0 : u0 + block])
+            for u0 in range(0, self.a.size, block)
+        ]
+        lse = parts[0] if len(parts) == 1 else logsumexp_weighted(np.stack(parts, axis=-1), np.ones(len(parts)))
+        top = log_one_minus_exp_of(lse)
+        bottom = self.log_one_minus_phi(y)[:, None]
         return base + top - bottom
 
 
