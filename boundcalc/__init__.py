@@ -12,6 +12,7 @@ from .collision import (
     collision_pmf,
     collision_probability,
     collision_term,
+    log_collision_complement,
 )
 from .coverage import (
     CoverTime,
@@ -39,6 +40,7 @@ __all__ = [
     "collision_term",
     "collision_pmf",
     "collision_mean",
+    "log_collision_complement",
     "expected_draws",
     "draws_for_coverage",
     "cover_time",

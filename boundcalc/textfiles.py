@@ -60,10 +60,11 @@ def read_text(path: str | Path, argument: str = "path", limit: int = MAX_TEXT_BY
         name = str(path)
     if len(data) > limit:
         raise InputError(f"{name}: larger than {limit // 2**20} MiB; give large data as a .npy file", argument=argument)
-    if b"\x00" in data:
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"  # Windows shells write UTF-16
+    if encoding != "utf-16" and b"\x00" in data:
         raise InputError(f"{name}: a binary file, not text", argument=argument)
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: not UTF-8 text (byte {exc.start})", argument=argument) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -101,7 +102,8 @@ class Columns:
 def _split(text: str, source: str, argument: str) -> tuple[list[list[str]], list[int]]:
     lines = text.split("\n")
     sample = "\n".join(lines[:50])
-    delim = "\t" if "\t" in sample else ("," if "," in sample else (";" if ";" in sample else None))
+    # Tab, then semicolon (the CSV of locales with decimal commas), then comma.
+    delim = next((d for d in ("\t", ";", ",") if d in sample), None)
     rows, numbers = [], []
     if delim is None:
         for i, line in enumerate(lines, start=1):
