@@ -147,6 +147,11 @@ def _read_tensorboard(path: Path) -> tuple[list[str], list[dict], list[int]]:
         raise MissingExtraError(
             'reading TensorBoard logs needs the "tensorboard" extra: pip install "boundcalc[tensorboard]"', argument="path"
         ) from None
+    files = [path] if path.is_file() else sorted(path.glob("events.out.tfevents*"))
+    for f in files:
+        complete, tail = _tfrecord_framing(f)
+        if tail:
+            warnings.warn(f"{f}: truncated: {tail} byte(s) after the last of {complete} whole record(s) were not read", stacklevel=3)
     acc = event_accumulator.EventAccumulator(str(path), size_guidance={event_accumulator.SCALARS: 0})
     try:
         acc.Reload()
@@ -161,6 +166,27 @@ def _read_tensorboard(path: Path) -> tuple[list[str], list[dict], list[int]]:
             by_step.setdefault(ev.step, {"step": ev.step})[tag] = ev.value
     steps = sorted(by_step)
     return ["step", *tags], [by_step[s] for s in steps], steps
+
+
+#: A TFRecord is framed as: uint64 length, uint32 checksum of the length, the data, uint32 checksum.
+_TFRECORD_HEAD, _TFRECORD_FOOT = 12, 4
+
+
+def _tfrecord_framing(path: Path) -> tuple[int, int]:
+    """(whole records, bytes left over) of a TensorBoard event file, from its framing alone: a
+    file cut off while being written (a crashed or still-running job) leaves a partial record,
+    which TensorBoard's reader skips without a word."""
+    size = path.stat().st_size
+    count = pos = 0
+    with open(path, "rb") as fh:
+        while pos + _TFRECORD_HEAD <= size:
+            fh.seek(pos)
+            length = int.from_bytes(fh.read(8), "little")
+            end = pos + _TFRECORD_HEAD + length + _TFRECORD_FOOT
+            if end > size:
+                break
+            count, pos = count + 1, end
+    return count, size - pos
 
 
 def _pick(columns: list[str], key: str | None, words: tuple[str, ...], what: str, flag: str, required: bool = True) -> str | None:

@@ -90,6 +90,7 @@ def test_tensorboard_event_file(tmp_path):
         ("k,val\n31,2.0\n", ".csv", "no loss column found"),
     ],
 )
+@pytest.mark.filterwarnings("ignore:.*skipped 1 row")  # the NaN row's own report, tested in test_inputs.py
 def test_bad_logs(tmp_path, text, suffix, msg):
     f = tmp_path / f"log{suffix}"
     f.write_text(text)
@@ -115,3 +116,25 @@ def test_parse_int_list():
     for bad in ["-1", "2.5", "a", "5..1", "", "0..8:x2"]:
         with pytest.raises(ValueError):
             parse_int_list(bad)
+
+
+def test_truncated_event_file_is_reported(tmp_path):
+    """A TFRecord file cut inside its last record: the whole records are counted and the cut
+    is reported (TensorBoard's reader skips it silently)."""
+    from boundcalc.logs import _tfrecord_framing
+
+    records = [b"x" * 10, b"y" * 3, b"z" * 40]
+    blob = b"".join(len(r).to_bytes(8, "little") + b"\0" * 4 + r + b"\0" * 4 for r in records)
+    f = tmp_path / "events.out.tfevents.1"
+    f.write_bytes(blob)
+    assert _tfrecord_framing(f) == (3, 0)
+    f.write_bytes(blob[:-5])
+    assert _tfrecord_framing(f) == (2, len(records[2]) + 16 - 5)
+    pytest.importorskip("tensorboard")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError):  # not real events: no scalars, refused
+            read_losses(str(f), k=31)
+    assert any("truncated" in str(w.message) for w in caught)
