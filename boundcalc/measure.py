@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, InputTypeError, MissingExtraError
-from .validation import finite_number, positive_int
+from .validation import finite_number, positive_int, whole_number
 
 __all__ = [
     "Measurement", "measure", "extract_features", "average_features", "default_device", "require_torch",
@@ -181,7 +181,7 @@ def measure(
     dim = z1.shape[1]
     order = None
     if shuffle_seed is not None:
-        g = torch.Generator(device="cpu").manual_seed(int(shuffle_seed))
+        g = torch.Generator(device="cpu").manual_seed(whole_number(shuffle_seed, "seed"))
         order = torch.randperm(z1.shape[0], generator=g)
     nb = z1.shape[0] // b
     n = nb * b

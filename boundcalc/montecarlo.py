@@ -80,6 +80,11 @@ def _check_count(value: int, name: str) -> int:
     return whole_number(value, name)
 
 
+def _rng(seed: int | None) -> np.random.Generator:
+    """numpy's Generator from a seed: a whole number ≥ 0, or None for fresh entropy."""
+    return np.random.default_rng(None if seed is None else whole_number(seed, "seed"))
+
+
 def _batches(trials: int, per_trial: int) -> Iterator[int]:
     size = max(1, _BATCH_ELEMENTS // max(per_trial, 1))
     done = 0
@@ -107,7 +112,7 @@ def simulate_collision(
     k = _check_count(k, "k")
     trials = _check_trials(trials)
     p = as_prior(prior)
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed)
     group_p = p.probabilities * p.multiplicities
     group_p = group_p / group_p.sum()
     big_n = int(round(p.total)) if not replace else 0
@@ -148,7 +153,7 @@ def simulate_coverage(
     n = _check_count(draws, "draws")
     trials = _check_trials(trials)
     p = as_prior(prior)
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed)
     covered = 0
     if replace:
         rho = p.per_class() / p.total
@@ -174,7 +179,7 @@ def simulate_cover_time(
     """Estimate E[T], the expected number of draws until every class is seen."""
     trials = _check_trials(trials)
     p = as_prior(prior)
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed)
     c = p.n_classes
     total = total_sq = 0.0
     masses = p.per_class().astype(np.float64)
