@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, InputTypeError, MissingExtraError
+from .textfiles import check_regular_file
 from .validation import finite_number, positive_int, whole_number
 
 __all__ = [
@@ -367,9 +368,7 @@ def load_array(path: str | Path, name: str = "path") -> Any:
     weights only). Errors name ``name``."""
     import numpy as np
 
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{path}: no such file", argument=name)
+    p = check_regular_file(path, name)
     if p.suffix == ".pt":
         torch = require_torch()
         try:
