@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import boundcalc as bc
+from boundcalc.negatives import collision_count
 
 #: name → (distribution, last n worth summing over: beyond it the sf is below 1e−17)
 DISTRIBUTIONS = {
@@ -22,6 +23,9 @@ DISTRIBUTIONS = {
     "cover_time rare class (10, 1)": lambda: bc.cover_time([10, 1]),
     "cover_time counts (5, 3, 2) without replacement": lambda: bc.cover_time([5, 3, 2], replace=False),
     "cover_time counts (40, 30, 20, 10) without replacement": lambda: bc.cover_time([40, 30, 20, 10], replace=False),
+    "collision_count K=31 uniform C=10": lambda: collision_count(31, 10),
+    "collision_count K=500 imagenet_lt": lambda: collision_count(500, "imagenet_lt"),
+    "collision_count K=15 counts (5, 3, 2, 9) without replacement": lambda: collision_count(15, [5, 3, 2, 9], replace=False),
 }
 #: Tolerance of the identities between evaluations (a few units in the last place of 1): cdf()
 #: integrates υ itself (full relative accuracy in υ), sf() and the logs the smaller side.
