@@ -45,6 +45,7 @@ from .priors import Prior, PriorLike, as_prior
 from .saddle import SaddleModel, log_coefficient, model_for
 from .special import (
     LOG_NEGLIGIBLE,
+    first_true,
     harmonic,
     log_binom_coef,
     log_neg_log1mexp,
@@ -333,13 +334,7 @@ class CoverTime:
         while not reached(hi):
             lo = hi
             hi = hi * 2 if self.replace else min(2 * hi, int(upper))
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if reached(mid):
-                hi = mid
-            else:
-                lo = mid
-        return float(hi)
+        return float(first_true(reached, lo, hi))
 
 
 def cover_time(prior: PriorLike, replace: bool = True) -> CoverTime:

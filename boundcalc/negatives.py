@@ -29,15 +29,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from .errors import InputError
 from .priors import Prior, PriorLike, as_prior
-from .special import logsumexp_weighted
+from .special import first_true, logsumexp_weighted
 from .validation import whole_number
 
 __all__ = ["CollisionCount", "collision_count", "HardestNegatives", "hardest_negatives", "DEFAULT_FRACTIONS"]
 
 #: The hardest fractions Morcos et al. (2020) single out: 0.1% (harmful), 1%, 5% (sufficient).
 DEFAULT_FRACTIONS = (0.001, 0.01, 0.05)
-#: Bisection steps for ppf over 0..K (K ≤ 2**53 needs at most 54).
-_BISECTION_STEPS = 60
 
 FloatOrArray = float | NDArray[np.float64]
 
@@ -155,16 +153,7 @@ class CollisionCount:
                 return float(self.sf(m)) <= 1.0 - q
             return float(self.cdf(m)) >= q
 
-        lo, hi = -1, self.k  # reached(K) holds: P(Col ≤ K) = 1
-        for _ in range(_BISECTION_STEPS):
-            if hi - lo <= 1:
-                break
-            mid = (lo + hi) // 2
-            if reached(mid):
-                hi = mid
-            else:
-                lo = mid
-        return float(hi)
+        return float(first_true(reached, -1, self.k))  # P(Col ≤ −1) = 0 < q ≤ P(Col ≤ K) = 1
 
     def median(self) -> float:
         """The smallest m with P(Col ≤ m) ≥ ½."""

@@ -13,6 +13,7 @@ digits of its result:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -206,6 +207,18 @@ def logsumexp_weighted(log_terms: np.ndarray, weights: np.ndarray, axis: int = -
         total = np.sum(weights * np.exp(log_terms - shift), axis=axis)
     with np.errstate(divide="ignore"):
         return np.log(total) + np.squeeze(shift, axis=axis)
+
+
+def first_true(pred: Callable[[int], bool], lo: int, hi: int) -> int:
+    """The smallest n in (lo, hi] with pred(n), for a monotone pred with pred(lo) false and
+    pred(hi) true (bisection: about log2(hi − lo) calls). Quantile functions use it."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if pred(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def harmonic(n: int, order: int = 1) -> float:
