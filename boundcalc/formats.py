@@ -134,6 +134,11 @@ LABELS = {
     "n_batches": "batches",
     "ci_low": "95% low",
     "ci_high": "95% high",
+    "hardest": "m hardest",
+    "expected_same_class_in_hardest": "E[same-class in m]",
+    "same_class_share_ideal": "share (ideal)",
+    "same_class_share_random": "share (random)",
+    "deputy_rank": "deputy rank",
 }
 
 

@@ -17,7 +17,7 @@ from .bounds import METHODS, Bound
 from .errors import InputError, MissingExtraError
 from .priors import Prior
 
-__all__ = ["bounds_figure", "coverage_figure", "save", "require_matplotlib", "SUFFIXES"]
+__all__ = ["bounds_figure", "coverage_figure", "negatives_figure", "save", "require_matplotlib", "SUFFIXES"]
 
 SUFFIXES = (".png", ".svg", ".pdf")
 _STYLE = {
@@ -151,3 +151,58 @@ def coverage_figure(
     fig.text(0.01, 0.005, "dashed: E[T]−1;  dots: the K at which υ reaches 50%, 90%, 99% (dotted levels)", fontsize=7)
     fig.tight_layout(rect=(0, 0.02, 1, 1))
     return fig, data
+
+
+#: Points on the K axis of the negatives figure (log-spaced whole numbers).
+_NEGATIVES_POINTS = 80
+
+
+def negatives_figure(
+    prior: Prior,
+    k_max: int,
+    fractions: Sequence[float] = (0.001, 0.01, 0.05),
+    confidence: float = 0.99,
+    replace: bool = True,
+    title: str | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """Top (log axis): the expected same-class share of the hardest f·K negatives under an ideally
+    clustered ranking, one line per fraction, with the random-ranking share E[Col]/K dashed. Bottom: the
+    deputy rank at ``confidence`` and E[Col] against K (log axes). Returns (figure, data) with
+    data = dict(k, share[f], random, deputy, mean)."""
+    from .negatives import hardest_negatives
+
+    plt = require_matplotlib()
+    ks = np.unique(np.geomspace(1, k_max, _NEGATIVES_POINTS).round().astype(np.int64))
+    share: dict[float, list[float]] = {f: [] for f in fractions}
+    random, deputy, mean = [], [], []
+    for k in ks:
+        rows = hardest_negatives(int(k), prior, fractions, confidence, replace)
+        for f, r in zip(fractions, rows, strict=True):
+            share[f].append(r.same_class_share_ideal)
+        random.append(rows[0].same_class_share_random)
+        deputy.append(float(rows[0].deputy_rank) if rows[0].deputy_rank is not None else np.nan)
+        mean.append(rows[0].expected_same_class)
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(6.4, 6.2), sharex=True)
+    colors = ["#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b"]
+    for i, f in enumerate(fractions):
+        ax1.plot(ks, share[f], color=colors[i % len(colors)], lw=1.8, label=f"hardest {100 * f:g}% (ideal ranking)")
+    ax1.plot(ks, random, color="grey", ls="--", lw=1.2, label="random ranking: E[Col]/K")
+    ax1.set_ylabel("expected same-class share")
+    ax1.set_yscale("log")  # the shares span E[Col]/K = Σρ² (1e−3 for ImageNet) to nearly 1
+    ax1.set_ylim(min(random) / 2, 1.5)
+    ax1.legend(fontsize=7, loc="best")
+    ax2.plot(ks, deputy, color="black", lw=1.6, label=f"deputy rank (other class with prob. ≥ {confidence:g})")
+    ax2.plot(ks, mean, color="#1f77b4", ls=":", lw=1.4, label="E[Col], same-class negatives")
+    ax2.set_xscale("log")
+    ax2.set_yscale("log")
+    ax2.set_xlabel("number of negatives $K$")
+    ax2.set_ylabel("rank / count")
+    ax2.legend(fontsize=7, loc="upper left")
+    for ax in (ax1, ax2):
+        ax.grid(True, which="major", alpha=0.3)
+    if any(np.isnan(deputy)):
+        ax2.text(0.99, 0.02, "gaps in the deputy line: no rank up to K is safe at this confidence", transform=ax2.transAxes,
+                 ha="right", va="bottom", fontsize=7, color="grey")
+    ax1.set_title(title or f"Same-class negatives among the hardest — {prior}")
+    fig.tight_layout()
+    return fig, dict(k=ks, share=share, random=random, deputy=deputy, mean=mean)

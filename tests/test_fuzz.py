@@ -57,12 +57,12 @@ def _prior_options(draw, files: list[str]) -> list[str]:
 
 @st.composite
 def invocations(draw, files: list[str]):
-    command = draw(st.sampled_from(["coverage", "collision", "draws", "bound", "simulate", "presets", "plot coverage"]))
+    command = draw(st.sampled_from(["coverage", "collision", "draws", "bound", "simulate", "presets", "plot coverage", "negatives"]))
     args = command.split()
     if command != "presets":
         args += _prior_options(draw, files)
     if draw(st.integers(0, 9)) > 0:  # the options a command needs, nearly always present
-        if command in ("coverage", "collision"):
+        if command in ("coverage", "collision", "negatives"):
             args += ["--k", draw(mostly(["5", "31,63", "1..40", "2..64:x2"], K_LISTS))]
         elif command == "simulate":
             args += ["--k", draw(mostly(["3", "31"], NUMBERS[:8])), "--trials", draw(mostly(["20", "200"], ["0", "-5"]))]
@@ -78,7 +78,10 @@ def invocations(draw, files: list[str]):
         pool.append(("--k", mostly(["5", "31,63", "1..40", "2..64:x2"], K_LISTS)))
     if command == "coverage":
         pool += [("--draws", mostly(["12", "1..30"], K_LISTS)), ("--target", mostly(["0.5", "0.99"], NUMBERS))]
-    if command in ("coverage", "draws", "simulate", "plot coverage"):
+    if command == "negatives":
+        pool += [("--fraction", mostly(["0.01", "0.001,0.05"], ["0", "1.5", "", "x", "1"])),
+                 ("--confidence", mostly(["0.9", "0.99"], ["0", "1", "-1", "nan"]))]
+    if command in ("coverage", "draws", "simulate", "plot coverage", "negatives"):
         pool.append(("--without-replacement", st.just("")))
     if command == "draws":
         pool.append(("--quantiles", st.sampled_from(["0.5", "0.5,0.9", "0.9999999,1", "1.5", "", "0,1", "0.5,0.5"])))

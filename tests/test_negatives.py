@@ -163,3 +163,37 @@ def test_laws(w, k, replace):
     if replace:
         more = hardest_negatives(k + 10, w, fractions=(0.01,), confidence=0.9)[0].deputy_rank
         assert (more or k + 11) >= (ranks[1] or k + 1)
+
+
+def test_cli_rows_and_keys():
+    import json
+
+    from typer.testing import CliRunner
+
+    from boundcalc.cli import app
+
+    res = CliRunner().invoke(app, ["negatives", "--prior", "imagenet1k", "--k", "65536,4096", "-f", "json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)
+    assert len(rows) == 6
+    keys = {"k", "fraction", "hardest", "expected_same_class", "p_any_same_class", "same_class_share_ideal",
+            "same_class_share_random", "deputy_rank", "confidence", "p_negatives_cover_other_classes"}
+    assert keys <= set(rows[0])
+    direct = {(r.k, r.fraction): r for k in (65536, 4096) for r in hardest_negatives(k, "imagenet1k")}
+    for row in rows:
+        assert row["same_class_share_ideal"] == direct[(row["k"], row["fraction"])].same_class_share_ideal
+    bad = CliRunner().invoke(app, ["negatives", "-c", "10", "--k", "31", "--confidence", "1.5"])
+    assert bad.exit_code == 2 and "--confidence" in bad.output
+
+
+def test_plot_data(tmp_path):
+    pytest.importorskip("matplotlib")
+    from boundcalc.plotting import negatives_figure, save
+
+    fig, data = negatives_figure(bc.as_prior(10), 200, (0.01, 0.05))
+    path = save(fig, tmp_path / "n.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    k = list(data["k"])
+    i = k.index(31)
+    assert data["share"][0.05][i] == pytest.approx(hardest_negatives(31, 10, (0.05,))[0].same_class_share_ideal)
+    assert all(a >= b - 1e-12 for a, b in zip(data["share"][0.01], data["share"][0.05], strict=True))

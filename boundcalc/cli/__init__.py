@@ -17,6 +17,8 @@ from ..reports import (
     CoverageRequest,
     DrawsRequest,
     MeasureRequest,
+    NegativesPlotRequest,
+    NegativesRequest,
     SimulateRequest,
     bound_report,
     collision_report,
@@ -24,8 +26,10 @@ from ..reports import (
     coverage_report,
     draws_report,
     measure_report,
+    negatives_report,
     plot_bounds,
     plot_coverage,
+    plot_negatives,
     presets_report,
     simulate_report,
 )
@@ -208,6 +212,33 @@ def measure(
     emit(measure_report(req), fmt, output, digits)
 
 
+Fractions = Annotated[str, typer.Option("--fraction", help="Hardest fractions of the K negatives (comma list).")]
+Confidence = Annotated[float, typer.Option("--confidence", help="Probability that the deputy-rank negative is of another class.")]
+
+
+@app.command()
+@command
+@uses(source=prior_source)
+def negatives(
+    source: PriorSource,
+    k: KList,
+    fraction: Fractions = "0.001,0.01,0.05",
+    confidence: Confidence = 0.99,
+    without_replacement: WithoutReplacement = False,
+    fmt: Fmt = Format.table,
+    output: Output = None,
+    digits: Digits = 6,
+) -> None:
+    """Same-class ("false") negatives among the hardest: the share an ideally clustered encoder puts
+    there, the share at random, and the deputy rank (Morcos et al. 2020; Wang et al. 2021).
+
+    Example: [bold]boundcalc negatives --prior imagenet1k --k 65536[/]
+    """
+    req = NegativesRequest(source, parse_int_list(k, "--k"), parse_float_list(fraction, "--fraction"), confidence,
+                           not without_replacement)
+    emit(negatives_report(req), fmt, output, digits)
+
+
 @app.command()
 @command
 def presets(fmt: Fmt = Format.table, output: Output = None) -> None:
@@ -256,6 +287,26 @@ def plot_coverage_command(
         emit(coverage_chart_report(req), Format.table, None, 4)
     else:
         err_console.print(f"wrote {plot_coverage(req, output, title)}")
+
+
+@plot_app.command("negatives")
+@command
+@uses(source=prior_source)
+def plot_negatives_command(
+    source: PriorSource,
+    k_max: Annotated[int, typer.Option("--k-max", help="Largest K on the axis.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Figure file: .png, .svg or .pdf.")],
+    fraction: Fractions = "0.001,0.01,0.05",
+    confidence: Confidence = 0.99,
+    without_replacement: WithoutReplacement = False,
+    title: Title = None,
+) -> None:
+    """The same-class share of the hardest 0.1/1/5% of negatives and the deputy rank against K.
+
+    Example: [bold]boundcalc plot negatives --prior imagenet1k --k-max 65536 -o negatives.png[/]
+    """
+    req = NegativesPlotRequest(source, k_max, parse_float_list(fraction, "--fraction"), confidence, not without_replacement)
+    err_console.print(f"wrote {plot_negatives(req, output, title)}")
 
 
 def main() -> None:

@@ -46,6 +46,7 @@ OPTION_NAMES = {
     "replace": "--without-replacement",
     "n_classes": "--classes",
     "prior": "--classes/--prior/--prior-file/--labels",
+    "fractions": "--fraction",
 }
 
 
