@@ -6,8 +6,8 @@ Under the latent-class model the number of same-class ("false") negatives is
 * without replacement from pool counts N_c (N = Σ N_c): the anchor is of class c with
   probability N_c/N, and Col | c ~ Hypergeometric(N − 1 items, N_c − 1 of them of class c, K draws).
 
-:class:`CollisionCount` is this distribution in the style of ``scipy.stats`` (pmf, cdf, sf,
-mean, var, std, ppf, median). It is a mixture over the distinct class masses only (92 components
+:class:`CollisionCount` is this distribution in the style of ``scipy.stats`` (pmf, logpmf, cdf, sf,
+logcdf, logsf, mean, var, std, ppf, median). It is a mixture over the distinct class masses only (92 components
 for ImageNet-1K), each evaluated by scipy's binomial and hypergeometric distributions (regularised
 incomplete beta and exact hypergeometric sums: accurate in both tails, any K up to 10^9, no loop
 over K). :func:`hardest_negatives` turns it into the quantities of Morcos et al. (2020) and
@@ -38,6 +38,11 @@ __all__ = ["CollisionCount", "collision_count", "HardestNegatives", "hardest_neg
 DEFAULT_FRACTIONS = (0.001, 0.01, 0.05)
 
 FloatOrArray = float | NDArray[np.float64]
+
+#: Terms summed for a tail whose probability underflows double precision: beyond the mode's
+#: neighbourhood binomial and hypergeometric terms shrink at least geometrically, and where the
+#: tail is below 1e−308 they shrink by a factor ≥ 2 per step long before this many.
+_TAIL_TERMS = 4096
 
 
 def _integers(m: ArrayLike) -> NDArray[np.float64]:
@@ -89,14 +94,47 @@ class CollisionCount:
         xs = _integers(x)
         comp = self._component()
         vals = getattr(comp, method)(xs[..., None])  # (..., U)
+        if method in ("logcdf", "logsf"):
+            vals = self._log_tail_where_underflowed(comp, method, xs, vals)
         if method.startswith("log"):
             with np.errstate(divide="ignore"):
                 return np.minimum(logsumexp_weighted(vals, self._weights), 0.0)
         return np.clip(np.sum(self._weights * vals, axis=-1), 0.0, 1.0)
 
+    def _log_tail_where_underflowed(self, comp: Any, method: str, xs: NDArray[np.float64], vals: NDArray[np.float64]) -> NDArray[np.float64]:
+        """scipy's logcdf/logsf are ln of cdf/sf and give −inf once those underflow; there the
+        tail is summed in log space from its terms nearest m (far in a tail they shrink at least
+        geometrically, so _TAIL_TERMS of them reach double precision)."""
+        inside = (xs[..., None] >= 0) & (xs[..., None] < self.k) if method == "logsf" else xs[..., None] >= 0
+        bad = np.isneginf(vals) & np.broadcast_to(inside, vals.shape)
+        if not bad.any():
+            return vals
+        out = vals.copy()
+        steps = np.arange(_TAIL_TERMS, dtype=np.float64)
+        for idx in zip(*np.nonzero(bad), strict=True):
+            m, u = xs[idx[:-1]], idx[-1]
+            js = m - steps if method == "logcdf" else m + 1 + steps
+            js = js[(js >= 0) & (js <= self.k)]
+            one = self._component_at(u)
+            terms = one.logpmf(js)
+            out[idx] = float(logsumexp_weighted(terms, np.ones(js.size)))
+        return out
+
+    def _component_at(self, u: int) -> Any:
+        from scipy import stats
+
+        if self.replace:
+            return stats.binom(self.k, float(self.prior.probabilities[u]))
+        big_n = int(round(self.prior.total))
+        return stats.hypergeom(big_n - 1, int(self.prior.masses[u]) - 1, self.k)
+
     def pmf(self, m: ArrayLike) -> FloatOrArray:
         """P(Col = m) = Σ_u m_u ρ_u P(Col = m | group u); 0 outside 0..K."""
         return _out(self._mix("pmf", m), m)
+
+    def logpmf(self, m: ArrayLike) -> FloatOrArray:
+        """ln P(Col = m), as a log-sum-exp of the groups' log-pmfs (no underflow far in the tails)."""
+        return _out(self._mix("logpmf", m), m)
 
     def cdf(self, m: ArrayLike) -> FloatOrArray:
         """P(Col ≤ m) (0 below 0, 1 from K on)."""

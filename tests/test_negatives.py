@@ -80,6 +80,7 @@ def test_large_k_tails_against_mpmath(counts, k):
             else:
                 sf = mpmath.fsum(r * mpmath.fsum(_mp_component_pmf(k, r, j) for j in range(m + 1, k + 1)) for r in rhos)
             assert float(col.pmf(m)) == pytest.approx(float(pmf), rel=1e-11)
+            assert float(col.logpmf(m)) == pytest.approx(float(mpmath.log(pmf)), abs=2e-11, rel=1e-13)
             if sf > 1e-300:
                 assert float(col.sf(m)) == pytest.approx(float(sf), rel=1e-10)
 
@@ -95,6 +96,13 @@ def test_monte_carlo_agrees():
     for stat, exact in ((col.mean(), dist.mean()), ((col >= 1).mean(), float(dist.sf(0))), (np.minimum(col, 3).mean(), dist.expected_min(3))):
         se = np.std(col) / math.sqrt(trials) if stat > 1 else 0.5 / math.sqrt(trials)
         assert abs(stat - exact) < 5 * max(se, 1e-4)
+
+
+def test_logpmf_beyond_underflow():
+    col = collision_count(10**6, [1, 1])  # P(Col = 0) = 2^−10^6: far below the float range
+    assert float(col.pmf(0)) == 0.0
+    assert float(col.logpmf(0)) == pytest.approx(-(10**6) * math.log(2), rel=1e-13)
+    assert float(col.logcdf(0)) == pytest.approx(-(10**6) * math.log(2), rel=1e-13)
 
 
 def test_tau_and_mean_agree_with_the_collision_module():
