@@ -10,13 +10,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from .priors import PriorLike, as_prior
 from .special import logsumexp_weighted
-from .validation import whole_numbers
-
-FloatOrArray = float | NDArray[np.float64]
+from .validation import FloatOrArray, shaped_like, whole_numbers
 
 __all__ = [
     "collision_probability",
@@ -26,9 +24,6 @@ __all__ = [
     "collision_mean",
 ]
 
-
-def _out(x: NDArray[np.float64], like: ArrayLike) -> FloatOrArray:
-    return float(x) if np.ndim(like) == 0 else x
 
 
 def collision_probability(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
@@ -45,7 +40,7 @@ def collision_probability(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         miss = np.where(kf > 0, -np.expm1(kf * np.log1p(-rho)), 0.0)
     tau = np.sum(p.multiplicities * rho * miss, axis=-1)
-    return _out(np.clip(tau, 0.0, 1.0), k)
+    return shaped_like(np.clip(tau, 0.0, 1.0), k)
 
 
 def log_collision_complement(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
@@ -60,13 +55,13 @@ def log_collision_complement(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
     with np.errstate(divide="ignore", invalid="ignore"):  # ρ = 1 (one class): 0 · ln 0 at K = 0
         terms = np.log(rho) + np.where(kf > 0, kf * np.log1p(-rho), 0.0)
     out = logsumexp_weighted(terms, p.multiplicities.astype(np.float64))
-    return _out(np.minimum(out, 0.0), k)
+    return shaped_like(np.minimum(out, 0.0), k)
 
 
 def collision_mean(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
     """E[Col] = K Σ_c ρ_c²."""
     kk = whole_numbers(k, "k")
-    return _out(kk.astype(np.float64) * as_prior(prior).collision_index, k)
+    return shaped_like(kk.astype(np.float64) * as_prior(prior).collision_index, k)
 
 
 def collision_pmf(m: ArrayLike, k: int, prior: PriorLike) -> FloatOrArray:
@@ -78,7 +73,7 @@ def collision_pmf(m: ArrayLike, k: int, prior: PriorLike) -> FloatOrArray:
     p = as_prior(prior)
     rho = p.probabilities
     vals = binom.pmf(mm[..., None], kk, rho)
-    return _out(np.clip(np.sum(p.multiplicities * rho * vals, axis=-1), 0.0, 1.0), m)
+    return shaped_like(np.clip(np.sum(p.multiplicities * rho * vals, axis=-1), 0.0, 1.0), m)
 
 
 # Trapezoidal rule on v = ln t for the Frullani-type integral below.
@@ -106,7 +101,7 @@ def collision_term(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
     flat = kk.ravel().astype(np.float64)
     out = np.zeros(flat.shape, dtype=np.float64)
     if flat.size == 0 or flat.max() == 0:
-        return _out(out.reshape(kk.shape), k)
+        return shaped_like(out.reshape(kk.shape), k)
     # One grid for all K: it starts low enough for the largest K (the extra nodes add nothing).
     v = np.arange(-math.log(flat.max()) - 70.0, _V_HIGH + _STEP, _STEP)
     t = np.exp(v)
@@ -126,4 +121,4 @@ def collision_term(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
                 g = -np.expm1(ks[:, None, None] * log_keep[None, :, :])  # 1 − E[e^{−t·Col} | class]
             out[start : start + k_step] += _STEP * ((g @ w) @ damp)
     out[flat == 0] = 0.0
-    return _out(out.reshape(kk.shape), k)
+    return shaped_like(out.reshape(kk.shape), k)

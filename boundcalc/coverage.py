@@ -52,7 +52,7 @@ from .special import (
     logsumexp_weighted,
     stirlerr,
 )
-from .validation import check_digits, whole_numbers
+from .validation import FloatOrArray, check_digits, shaped_like, whole_numbers
 
 __all__ = [
     "CoverTime",
@@ -67,7 +67,6 @@ __all__ = [
     "clear_caches",
 ]
 
-FloatOrArray = float | NDArray[np.float64]
 
 #: Where the Poissonized coverage Φ(mean) exceeds 0.99, υ_n > 0.49 (the draw count's median is
 #: within one of its mean): integrate 1 − υ first. Below, υ first (its integral is the cheaper).
@@ -147,9 +146,6 @@ def _integrate(
     return idx[ls > _NEAR_ONE]
 
 
-def _scalar(x: NDArray[np.float64], like: ArrayLike) -> FloatOrArray:
-    return float(x) if np.ndim(like) == 0 else x
-
 
 def log_coverage_and_sf(
     draws: ArrayLike, prior: PriorLike, replace: bool = True
@@ -161,7 +157,7 @@ def log_coverage_and_sf(
     """
     d = whole_numbers(draws, "draws")
     lc, ls = _log_cdf_sf(as_prior(prior), d, replace)
-    return _scalar(lc, draws), _scalar(ls, draws)
+    return shaped_like(lc, draws), shaped_like(ls, draws)
 
 
 def log_coverage_probability(draws: ArrayLike, prior: PriorLike, replace: bool = True) -> FloatOrArray:
@@ -176,7 +172,7 @@ def log_coverage_probability(draws: ArrayLike, prior: PriorLike, replace: bool =
     relative in υ (absolute in ln υ) for any n up to 2**53, including υ far below 1e−308.
     """
     d = whole_numbers(draws, "draws")
-    return _scalar(_log_cdf_sf(as_prior(prior), d, replace)[0], draws)
+    return shaped_like(_log_cdf_sf(as_prior(prior), d, replace)[0], draws)
 
 
 @overload
@@ -204,7 +200,7 @@ def coverage_probability(
     if exact or digits is not None:
         return _high_precision(d, p, replace, exact, digits)
     with np.errstate(under="ignore"):
-        return _scalar(np.exp(_log_cdf_sf(p, d, replace, complement=False)[0]), draws)
+        return shaped_like(np.exp(_log_cdf_sf(p, d, replace, complement=False)[0]), draws)
 
 
 def _high_precision(d: NDArray[np.int64], p: Prior, replace: bool, exact: bool, digits: int | None) -> Fraction | Any:
@@ -222,14 +218,14 @@ def _high_precision(d: NDArray[np.int64], p: Prior, replace: bool, exact: bool, 
 def log_coverage_sf(draws: ArrayLike, prior: PriorLike, replace: bool = True) -> FloatOrArray:
     """ln(1 − υ_n) = ln P(T > n), accurate when υ_n is within 1e−300 of 1 (or closer)."""
     d = whole_numbers(draws, "draws")
-    return _scalar(_log_cdf_sf(as_prior(prior), d, replace)[1], draws)
+    return shaped_like(_log_cdf_sf(as_prior(prior), d, replace)[1], draws)
 
 
 def coverage_sf(draws: ArrayLike, prior: PriorLike, replace: bool = True) -> FloatOrArray:
     """1 − υ_n = P(T > n): the probability that some class is missing from n draws."""
     d = whole_numbers(draws, "draws")
     with np.errstate(under="ignore"):
-        return _scalar(np.exp(_log_cdf_sf(as_prior(prior), d, replace)[1]), draws)
+        return shaped_like(np.exp(_log_cdf_sf(as_prior(prior), d, replace)[1]), draws)
 
 
 @dataclass(frozen=True)
@@ -257,21 +253,21 @@ class CoverTime:
 
     def logcdf(self, n: ArrayLike) -> FloatOrArray:
         """ln P(T ≤ n) = ln υ_n."""
-        return _scalar(self._logs(n)[0], n)
+        return shaped_like(self._logs(n)[0], n)
 
     def logsf(self, n: ArrayLike) -> FloatOrArray:
         """ln P(T > n) = ln(1 − υ_n)."""
-        return _scalar(self._logs(n)[1], n)
+        return shaped_like(self._logs(n)[1], n)
 
     def cdf(self, n: ArrayLike) -> FloatOrArray:
         """P(T ≤ n) = υ_n (full relative accuracy in υ; near 1, within a few ulps of 1 − sf)."""
         with np.errstate(under="ignore"):
-            return _scalar(np.exp(self._logs(n, complement=False)[0]), n)
+            return shaped_like(np.exp(self._logs(n, complement=False)[0]), n)
 
     def sf(self, n: ArrayLike) -> FloatOrArray:
         """P(T > n) = 1 − υ_n."""
         with np.errstate(under="ignore"):
-            return _scalar(np.exp(self._logs(n)[1]), n)
+            return shaped_like(np.exp(self._logs(n)[1]), n)
 
     def pmf(self, n: ArrayLike) -> FloatOrArray:
         """P(T = n) = υ_n − υ_{n−1}, differenced on the side (cdf or sf) that is small."""
@@ -283,7 +279,7 @@ class CoverTime:
             by_sf = np.exp(ls[1]) - np.exp(ls[0])
         val = np.where(lc[0] < -math.log(2.0), by_cdf, by_sf)
         val = np.where(arr == 0, 0.0, np.clip(val, 0.0, 1.0))
-        return _scalar(val, n)
+        return shaped_like(val, n)
 
     def mean(self) -> float:
         """E[T]. Uniform i.i.d.: C·H_C; otherwise A ∫_0^∞ (1 − Π_c(1 − e^{−a_c s})) ds

@@ -30,14 +30,13 @@ from numpy.typing import ArrayLike, NDArray
 from .errors import InputError
 from .priors import Prior, PriorLike, as_prior
 from .special import first_true, logsumexp_weighted
-from .validation import whole_number
+from .validation import FloatOrArray, shaped_like, whole_number
 
 __all__ = ["CollisionCount", "collision_count", "HardestNegatives", "hardest_negatives", "DEFAULT_FRACTIONS"]
 
 #: The hardest fractions Morcos et al. (2020) single out: 0.1% (harmful), 1%, 5% (sufficient).
 DEFAULT_FRACTIONS = (0.001, 0.01, 0.05)
 
-FloatOrArray = float | NDArray[np.float64]
 
 #: Terms summed for a tail whose probability underflows double precision: beyond the mode's
 #: neighbourhood binomial and hypergeometric terms shrink at least geometrically, and where the
@@ -52,9 +51,6 @@ def _integers(m: ArrayLike) -> NDArray[np.float64]:
         raise InputError(f"m: expected whole numbers, got {m!r}")
     return arr.astype(np.float64)
 
-
-def _out(x: NDArray[np.float64], like: ArrayLike) -> FloatOrArray:
-    return float(x) if np.ndim(like) == 0 else x
 
 
 @dataclass(frozen=True)
@@ -130,27 +126,27 @@ class CollisionCount:
 
     def pmf(self, m: ArrayLike) -> FloatOrArray:
         """P(Col = m) = Σ_u m_u ρ_u P(Col = m | group u); 0 outside 0..K."""
-        return _out(self._mix("pmf", m), m)
+        return shaped_like(self._mix("pmf", m), m)
 
     def logpmf(self, m: ArrayLike) -> FloatOrArray:
         """ln P(Col = m), as a log-sum-exp of the groups' log-pmfs (no underflow far in the tails)."""
-        return _out(self._mix("logpmf", m), m)
+        return shaped_like(self._mix("logpmf", m), m)
 
     def cdf(self, m: ArrayLike) -> FloatOrArray:
         """P(Col ≤ m) (0 below 0, 1 from K on)."""
-        return _out(self._mix("cdf", m), m)
+        return shaped_like(self._mix("cdf", m), m)
 
     def sf(self, m: ArrayLike) -> FloatOrArray:
         """P(Col > m), summed from each group's own upper tail (accurate when tiny)."""
-        return _out(self._mix("sf", m), m)
+        return shaped_like(self._mix("sf", m), m)
 
     def logcdf(self, m: ArrayLike) -> FloatOrArray:
         """ln P(Col ≤ m), as a log-sum-exp of the groups' log-cdfs (no underflow)."""
-        return _out(self._mix("logcdf", m), m)
+        return shaped_like(self._mix("logcdf", m), m)
 
     def logsf(self, m: ArrayLike) -> FloatOrArray:
         """ln P(Col > m), as a log-sum-exp of the groups' log-survival functions."""
-        return _out(self._mix("logsf", m), m)
+        return shaped_like(self._mix("logsf", m), m)
 
     def _component_means(self) -> NDArray[np.float64]:
         if self.replace:

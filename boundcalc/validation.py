@@ -7,14 +7,24 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .errors import InputError, InputTypeError
 
-__all__ = ["MAX_COUNT", "whole_numbers", "whole_number", "positive_int", "finite_number", "check_digits", "MAX_DIGITS"]
+__all__ = ["FloatOrArray", "shaped_like", "MAX_COUNT", "whole_numbers", "whole_number", "positive_int", "finite_number", "check_digits", "MAX_DIGITS"]
 
 #: Largest number of draws (or negatives) accepted: beyond 2**53 consecutive integers are no
 #: longer distinct in float64, so n and n + 1 would silently give the same answer.
 MAX_COUNT = 2**53
+
+#: What a vectorised function returns: a float for a scalar argument, an array for an array.
+FloatOrArray = float | NDArray[np.float64]
+
+
+def shaped_like(x: NDArray[np.float64], like: ArrayLike) -> FloatOrArray:
+    """``x`` as a float when the argument ``like`` was a scalar, else as the array."""
+    return float(x) if np.ndim(like) == 0 else x
+
 
 #: Largest precision accepted by ``digits=``: the mpmath paths cost grows like D² per node.
 MAX_DIGITS = 1000
