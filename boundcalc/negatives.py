@@ -221,6 +221,20 @@ class CollisionCount:
         return float(np.sum(self._weights * (below + tail)))
 
 
+    def hardest(self, fraction: float) -> tuple[int, float]:
+        """(m, E[min(Col, m)]) for the m = max(1, ⌈fK⌉) hardest negatives, f in (0, 1]; ⌈fK⌉
+        of the decimal f (0.05 × 1000 = 50, not 51)."""
+        m = max(1, math.ceil(Fraction(repr(_fraction(fraction))) * self.k))
+        return m, self.expected_min(m)
+
+    def deputy_rank(self, confidence: float) -> int | None:
+        """The smallest r ≥ 1 with P(Col < r) ≥ ``confidence`` (None when no r ≤ K qualifies)."""
+        if not (isinstance(confidence, (int, float, np.floating)) and 0 < float(confidence) < 1):
+            raise InputError(f"confidence: a probability strictly between 0 and 1, got {confidence!r}")
+        r = int(self.ppf(float(confidence))) + 1
+        return r if r <= self.k else None
+
+
 def collision_count(k: int, prior: PriorLike, replace: bool = True) -> CollisionCount:
     """The distribution of Col for K negatives under ``prior`` (see :class:`CollisionCount`)."""
     return CollisionCount(whole_number(k, "k"), as_prior(prior), replace)
@@ -269,20 +283,14 @@ def hardest_negatives(
 
     kk = whole_number(k, "k", minimum=1)
     p = as_prior(prior)
-    if not (isinstance(confidence, (int, float, np.floating)) and 0 < float(confidence) < 1):
-        raise InputError(f"confidence: a probability strictly between 0 and 1, got {confidence!r}")
-    fs = [_fraction(f) for f in fractions]
-    if not fs:
-        raise InputError("fractions: give at least one")
     col = CollisionCount(kk, p, replace)
-    mean = col.mean()
-    tau = float(col.sf(0))
-    r = int(col.ppf(float(confidence))) + 1
-    deputy = r if r <= kk else None
+    deputy = col.deputy_rank(confidence)
+    hardest = [(_fraction(f), *col.hardest(f)) for f in fractions]
+    if not hardest:
+        raise InputError("fractions: give at least one")
+    mean, tau = col.mean(), float(col.sf(0))
     cover = float(coverage_probability(kk + 1, p, replace))
-    out = []
-    for f in fs:
-        m = max(1, math.ceil(Fraction(repr(f)) * kk))  # ⌈fK⌉ of the decimal f (0.05 × 1000 = 50, not 51)
-        in_hardest = col.expected_min(m)
-        out.append(HardestNegatives(kk, f, m, mean, in_hardest, tau, in_hardest / m, mean / kk, deputy, float(confidence), cover))
-    return out
+    return [
+        HardestNegatives(kk, f, m, mean, e, tau, e / m, mean / kk, deputy, float(confidence), cover)
+        for f, m, e in hardest
+    ]

@@ -169,19 +169,21 @@ def negatives_figure(
     clustered ranking, one line per fraction, with the random-ranking share E[Col]/K dashed. Bottom: the
     deputy rank at ``confidence`` and E[Col] against K (log axes). Returns (figure, data) with
     data = dict(k, share[f], random, deputy, mean)."""
-    from .negatives import hardest_negatives
+    from .negatives import CollisionCount
 
     plt = require_matplotlib()
     ks = np.unique(np.geomspace(1, k_max, _NEGATIVES_POINTS).round().astype(np.int64))
     share: dict[float, list[float]] = {f: [] for f in fractions}
     random, deputy, mean = [], [], []
     for k in ks:
-        rows = hardest_negatives(int(k), prior, fractions, confidence, replace)
-        for f, r in zip(fractions, rows, strict=True):
-            share[f].append(r.same_class_share_ideal)
-        random.append(rows[0].same_class_share_random)
-        deputy.append(float(rows[0].deputy_rank) if rows[0].deputy_rank is not None else np.nan)
-        mean.append(rows[0].expected_same_class)
+        col = CollisionCount(int(k), prior, replace)
+        for f in fractions:
+            m, in_hardest = col.hardest(f)
+            share[f].append(in_hardest / m)
+        mean.append(col.mean())
+        random.append(mean[-1] / int(k))
+        rank = col.deputy_rank(confidence)
+        deputy.append(float(rank) if rank is not None else np.nan)
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(6.4, 6.2), sharex=True)
     colors = ["#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b"]
     for i, f in enumerate(fractions):
