@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, MissingExtraError
-from .textfiles import read_text
+from .textfiles import parse_number, read_text
 
 __all__ = ["LossRow", "read_losses", "read_table", "MAX_LOG_BYTES"]
 
@@ -50,12 +50,12 @@ def _number(v: Any, where: str) -> float | None:
         v = v.strip()
         if v == "" or v.lower() in {"nan", "none", "null"}:
             return None
-    if isinstance(v, bool):
+    if isinstance(v, str):  # text cells: the same strict reading as every other file input
+        x = parse_number(v, where)
+    elif isinstance(v, bool) or not isinstance(v, (int, float)):
         raise InputError(f"{where}: expected a number, got {v!r}", argument="path")
-    try:
+    else:
         x = float(v)
-    except (TypeError, ValueError):
-        raise InputError(f"{where}: expected a number, got {v!r}", argument="path") from None
     if not math.isfinite(x):
         raise InputError(f"{where}: value must be finite, got {v!r}", argument="path")
     return x

@@ -83,7 +83,7 @@ def parse_number(token: str, where: str, argument: str = "path") -> float:
         return float(t)
     if _DECIMAL_COMMA.match(t):
         raise InputError(f"{where}: {t!r} has a decimal comma; write {t.replace(',', '.')!r}", argument=argument)
-    raise InputError(f"{where}: expected a decimal number, got {t!r}", argument=argument)
+    raise InputError(f"{where}: expected a number (decimal, like 2.5), got {t!r}", argument=argument)
 
 
 @dataclass(frozen=True)
