@@ -210,8 +210,9 @@ class LossInput:
     sup_key: str | None = None
     last: bool = False
 
-    def per_k(self) -> dict[str, list[Any]]:
-        """Columns ``k``, ``loss``, ``d``, ``l_sub``, ``measured_sup``, ``n_rows`` (one entry per K)."""
+    def per_k(self) -> dict[str, Any]:
+        """``k``, ``loss``, ``d``, ``l_sub``, ``measured_sup`` (each one value or one per K, as
+        :func:`boundcalc.bounds.compute_bounds` takes them) and ``n_rows`` (per K, from a log)."""
         if self.log is not None:
             return self._from_log()
         if self.loss is None or self.k is None:
@@ -221,17 +222,8 @@ class LossInput:
         given = [name for name, v in keys.items() if v is not None] + (["last"] if self.last else [])
         if given:
             raise InputError("reads a column of a `log`; without a log give the values themselves (`loss`, `d`, …)", argument=given[0])
-        n = len(self.k)
-        cols: dict[str, list[Any]] = {"k": list(self.k), "n_rows": [None] * n}
-        for name in ("loss", "d", "l_sub", "measured_sup"):
-            vals = getattr(self, name)
-            if vals is None:
-                cols[name] = [None] * n
-            elif len(vals) in (1, n):
-                cols[name] = list(vals) * (n if len(vals) == 1 else 1)
-            else:
-                raise InputError(f"{name}: one value, or one per K ({n}); got {len(vals)}")
-        return cols
+        return {"k": list(self.k), "loss": self.loss, "d": self.d, "l_sub": self.l_sub, "measured_sup": self.measured_sup,
+                "n_rows": None}
 
     def _from_log(self) -> dict[str, list[Any]]:
         from .logs import read_losses
@@ -280,7 +272,7 @@ _BOUND_DATA_COLUMNS = ["k", "method", "loss", "upper_bound", "log_upper_bound", 
                        "upsilon", "collision_term", "d", "l_sub", "measured_sup", "holds"]
 
 
-def _bounds(req: BoundRequest) -> tuple[Prior, list[Any], dict[str, list[Any]]]:
+def _bounds(req: BoundRequest) -> tuple[Prior, list[Any], dict[str, Any]]:
     from .bounds import compute_bounds
 
     p = req.prior.load()
@@ -296,7 +288,7 @@ def bound_report(req: BoundRequest) -> Report:
 
     p, bounds, cols = _bounds(req)
     from_log = req.losses.log is not None
-    counts = dict(zip(cols["k"], cols["n_rows"], strict=False))
+    counts = dict(zip(cols["k"], cols["n_rows"], strict=True)) if from_log else {}
     rows = []
     for b in bounds:
         row = b.as_dict()
@@ -314,8 +306,8 @@ def plot_bounds(req: BoundRequest, output: str | Path, title: str | None = None)
     """Draw every bound against K (see :func:`boundcalc.plotting.bounds_figure`) into ``output``."""
     from .plotting import bounds_figure, save
 
-    p, bounds, cols = _bounds(req)
-    measured = {k: v for k, v in zip(cols["k"], cols["measured_sup"], strict=False) if v is not None}
+    p, bounds, _ = _bounds(req)
+    measured = {b.k: b.measured_sup for b in bounds if b.measured_sup is not None}
     fig, _ = bounds_figure(bounds, measured or None, title or f"Bounds on the supervised loss — {p}")
     with renamed_arguments({"path": "output"}):
         return save(fig, output)
