@@ -193,66 +193,68 @@ def draws_report(req: DrawsRequest) -> Report:
 @dataclass(frozen=True)
 class LossInput:
     """The contrastive losses the bounds start from: given per K (``loss`` with ``k``, and
-    optionally ``d``, ``l_sub``, ``measured_sup``: one value, or one per K), or read from a
-    training ``log`` (columns named by the ``*_key`` fields; ``k`` then fixes one K for every
-    row; ``d``/``l_sub`` fill in where the log has no value)."""
+    optionally ``d``, ``l_sub``, ``measured_sup``: one value, or one per K), or read from training
+    ``logs`` (one result per run and K, see :func:`boundcalc.logs.read_losses`: keys named by the
+    ``*_key`` fields, ``k`` the K of runs that log none, ``reduce`` how a run's values become
+    one; ``d``/``l_sub`` fill in where a log has no value)."""
 
     loss: Sequence[float] | None = None
     k: Sequence[int] | None = None
     d: Sequence[float] | None = None
     l_sub: Sequence[float] | None = None
     measured_sup: Sequence[float] | None = None
-    log: str | None = None
+    logs: Sequence[str] = ()
     loss_key: str | None = None
     k_key: str | None = None
     d_key: str | None = None
     l_sub_key: str | None = None
     sup_key: str | None = None
-    last: bool = False
+    reduce: str | None = None
 
     def per_k(self) -> dict[str, Any]:
         """``k``, ``loss``, ``d``, ``l_sub``, ``measured_sup`` (each one value or one per K, as
-        :func:`boundcalc.bounds.compute_bounds` takes them) and ``n_rows`` (per K, from a log)."""
-        if self.log is not None:
-            return self._from_log()
+        :func:`boundcalc.bounds.compute_bounds` takes them) and ``runs`` (from logs: one
+        :class:`~boundcalc.logs.RunLoss` per K entry, else None)."""
+        if self.logs:
+            return self._from_logs()
         if self.loss is None or self.k is None:
             raise InputError("give `loss` and `k`, or a `log`", argument="loss")
         keys = {"loss_key": self.loss_key, "k_key": self.k_key, "d_key": self.d_key,
-                "l_sub_key": self.l_sub_key, "sup_key": self.sup_key}
-        given = [name for name, v in keys.items() if v is not None] + (["last"] if self.last else [])
+                "l_sub_key": self.l_sub_key, "sup_key": self.sup_key, "reduce": self.reduce}
+        given = [name for name, v in keys.items() if v is not None]
         if given:
-            raise InputError("reads a column of a `log`; without a log give the values themselves (`loss`, `d`, …)", argument=given[0])
+            raise InputError("reads a `log`; without a log give the values themselves (`loss`, `d`, …)", argument=given[0])
         return {"k": list(self.k), "loss": self.loss, "d": self.d, "l_sub": self.l_sub, "measured_sup": self.measured_sup,
-                "n_rows": None}
+                "runs": None}
 
-    def _from_log(self) -> dict[str, list[Any]]:
+    def _from_logs(self) -> dict[str, Any]:
         from .logs import read_losses
 
-        assert self.log is not None
         if self.loss is not None:
             raise InputError("`loss` and `log`: give one or the other", argument="loss")
         if self.measured_sup is not None:
-            raise InputError("measured_sup: with a `log`, name its column with `sup_key`")
+            raise InputError("measured_sup: with a `log`, name its key with `sup_key`")
         fixed_k = None
         if self.k is not None:
             if len(self.k) != 1:
-                raise InputError("k: with a `log`, `k` fixes one K for every row")
+                raise InputError("k: with a `log`, one K: the K of runs that log none")
             fixed_k = self.k[0]
         for name in ("d", "l_sub"):
             vals = getattr(self, name)
             if vals is not None and len(vals) != 1:
                 raise InputError(f"{name}: with a `log`, one value fills in where the log has none")
         with renamed_arguments({"path": "log"}):
-            rows = read_losses(self.log, self.loss_key, self.k_key, fixed_k, self.d_key, self.l_sub_key, self.sup_key, self.last)
+            runs = read_losses(self.logs, self.loss_key, self.k_key, fixed_k, self.reduce or "last", self.d_key,
+                               self.l_sub_key, self.sup_key)
         d0 = self.d[0] if self.d is not None else None
         s0 = self.l_sub[0] if self.l_sub is not None else None
         return {
-            "k": [r.k for r in rows],
-            "loss": [r.loss for r in rows],
-            "d": [r.d if r.d is not None else d0 for r in rows],
-            "l_sub": [r.l_sub if r.l_sub is not None else s0 for r in rows],
-            "measured_sup": [r.sup for r in rows] if self.sup_key else [None] * len(rows),
-            "n_rows": [r.n_rows for r in rows],
+            "k": [r.k for r in runs],
+            "loss": [r.loss for r in runs],
+            "d": [r.d if r.d is not None else d0 for r in runs],
+            "l_sub": [r.l_sub if r.l_sub is not None else s0 for r in runs],
+            "measured_sup": [r.sup for r in runs],
+            "runs": runs,
         }
 
 
@@ -282,24 +284,42 @@ def _bounds(req: BoundRequest) -> tuple[Prior, list[Any], dict[str, Any]]:
     return p, bounds, cols
 
 
+#: What each row of ``bound`` shows of the run a logged loss came from.
+_RUN_COLUMNS = ["run", "k_from", "reduce", "n_values", "logged_at", "loss_key", "source"]
+
+
 def bound_report(req: BoundRequest) -> Report:
-    """One row per (K, method): the bound, its log, its status, and what it rests on."""
+    """One row per (K, method) — per (run, K, method) from logs: the bound, its log, its status,
+    what it rests on and, from logs, which run, which logged values and where K came from."""
     from .bounds import status_notes
 
     p, bounds, cols = _bounds(req)
-    from_log = req.losses.log is not None
-    counts = dict(zip(cols["k"], cols["n_rows"], strict=True)) if from_log else {}
+    runs = cols["runs"]
+    per_entry = len(bounds) // len(cols["k"])
     rows = []
-    for b in bounds:
+    for i, b in enumerate(bounds):
         row = b.as_dict()
-        if from_log:
-            row["n_rows"] = counts[b.k]
+        if runs is not None:
+            r = runs[i // per_entry]
+            row = {"run": r.run, **row, **{c: getattr(r, c) for c in _RUN_COLUMNS[1:]}}
         rows.append(row)
-    columns = ["k", "method", "loss", "upper_bound", "log_upper_bound", "status"] + (["n_rows"] if from_log else [])
+    columns = ["k", "method", "loss", "upper_bound", "log_upper_bound", "status"]
+    data = list(_BOUND_DATA_COLUMNS)
+    notes = status_notes(bounds)
+    if runs is not None:
+        columns = ["run", *columns, "k_from"]
+        data = ["run", *data, *_RUN_COLUMNS[1:]]
+        notes = [_reduce_note(runs), *notes]
     if any(r.get("holds") is not None for r in rows):
         columns += ["measured_sup", "holds"]
-    data = _BOUND_DATA_COLUMNS + (["n_rows"] if from_log else [])
-    return Report(f"bounds on L_sup — {p}", rows, columns, data, status_notes(bounds))
+    return Report(f"bounds on L_sup — {p}", rows, columns, data, notes)
+
+
+def _reduce_note(runs: Sequence[Any]) -> str:
+    how = runs[0].reduce
+    said = {"last": "the last logged value", "mean": "the mean of the logged values",
+            "min": "the least logged value"}.get(how, f"the mean of the last {how.partition(':')[2]} logged values")
+    return f"loss: {said} of each run at each K (reduce: {how}; set with --reduce)"
 
 
 def plot_bounds(req: BoundRequest, output: str | Path, title: str | None = None) -> Path:

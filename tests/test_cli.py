@@ -136,8 +136,11 @@ def test_bound_from_log_and_stdin(tmp_path):
     f = tmp_path / "metrics.csv"
     f.write_text("k,loss,d\n31,2.0,-1.16\n31,2.04,-1.16\n63,2.64,-1.17\n")
     rows = json.loads(run(f"bound -c 10 --log {f} --d-key d -t 0.5 -f json").output)
-    assert {r["n_rows"] for r in rows if r["k"] == 31} == {2}
+    assert {r["loss"] for r in rows if r["k"] == 31} == {2.04}  # the last logged value
+    assert {(r["reduce"], r["n_values"]) for r in rows} == {("last", 1)}
     assert all(r["status"] == "ok" for r in rows)
+    rows = json.loads(run(f"bound -c 10 --log {f} --d-key d -t 0.5 --reduce mean -f json").output)
+    assert {r["loss"] for r in rows if r["k"] == 31} == {(2.0 + 2.04) / 2}
     res = runner.invoke(app, ["bound", "-c", "10", "--log", "-", "--method", "ash", "-f", "json"], input='{"k": 31, "loss": 2.0}\n{"k": 63, "loss": 2.6}\n')
     assert res.exit_code == 0, res.output
     assert len(json.loads(res.output)) == 2

@@ -157,7 +157,7 @@ def test_nan_rows_reported(tmp_path):
     f = tmp_path / "m.csv"
     f.write_text("k,loss\n31,nan\n31,2.0\n")
     res = run(f"bound -c 10 --log {f} -m ash -f json")
-    assert res.exit_code == 0 and "skipped 1 row" in res.output
+    assert res.exit_code == 0 and "skipped 1 NaN value(s) of the loss" in res.output
 
 
 def test_distinct_quantile_names():

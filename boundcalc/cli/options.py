@@ -43,16 +43,22 @@ Seed = Annotated[int | None, typer.Option("--seed", "-s", help="Random seed (rep
 Loss = Annotated[str | None, typer.Option(
     "--loss", "-l", help="Measured contrastive loss L_cont (one, or one per K).", rich_help_panel=_INPUTS)]
 BoundK = Annotated[str | None, typer.Option(
-    "--k", "-k", help="Negatives K (with --loss), or the fixed K of every --log row.", rich_help_panel=_INPUTS)]
-Log = Annotated[Path | None, typer.Option(
-    "--log", help="Logged losses: CSV/TSV, JSON, JSONL, TensorBoard events or run dir; - for stdin.",
-    rich_help_panel=_INPUTS, allow_dash=True)]
-LossKey = Annotated[str | None, typer.Option("--loss-key", help="Loss column/tag in --log.", rich_help_panel=_LOG)]
-KKey = Annotated[str | None, typer.Option("--k-key", help="Column holding K in --log.", rich_help_panel=_LOG)]
+    "--k", "-k", help="Negatives K (with --loss), or the K of --log runs that log none.", rich_help_panel=_INPUTS)]
+Log = Annotated[list[Path], typer.Option(
+    "--log", help="Training log, run folder or folder of runs (Lightning, TensorBoard, Hugging Face, MLflow, W&B, "
+    "Keras, CSV/JSON/JSONL; - for stdin). Repeatable: one row per run and K.", rich_help_panel=_INPUTS, allow_dash=True)]
+LossKey = Annotated[str | None, typer.Option(
+    "--loss-key", help="Loss column/tag/metric in --log (default: loss, train_loss, train/loss, train_loss_epoch, …).",
+    rich_help_panel=_LOG)]
+KKey = Annotated[str | None, typer.Option(
+    "--k-key", help="Key holding K in --log or its hparams/params/config (default: k, num_negatives, …).",
+    rich_help_panel=_LOG)]
+Reduce = Annotated[str | None, typer.Option(
+    "--reduce", help="A run's loss: last (default), mean, min, or last:N (mean of the last N values).",
+    rich_help_panel=_LOG)]
 DKey = Annotated[str | None, typer.Option("--d-key", help="Column holding d(f) in --log.", rich_help_panel=_LOG)]
 LSubKey = Annotated[str | None, typer.Option("--l-sub-key", help="Column holding L_sub in --log.", rich_help_panel=_LOG)]
 SupKey = Annotated[str | None, typer.Option("--sup-key", help="Column holding the measured L_sup in --log.", rich_help_panel=_LOG)]
-Last = Annotated[bool, typer.Option("--last", help="Use the last logged row per K instead of the mean.", rich_help_panel=_LOG)]
 D = Annotated[str | None, typer.Option(
     "--d", help="d(f) ≤ 0 (one, or one per K). Without it d = 0 is assumed and said.", rich_help_panel=_INPUTS)]
 LSub = Annotated[str | None, typer.Option(
@@ -79,13 +85,13 @@ def bound_request(
     labels: Labels = None,
     loss: Loss = None,
     k: BoundK = None,
-    log: Log = None,
+    log: Log = [],  # noqa: B006 (typer's way to a repeatable option; never mutated)
     loss_key: LossKey = None,
     k_key: KKey = None,
     d_key: DKey = None,
     l_sub_key: LSubKey = None,
     sup_key: SupKey = None,
-    last: Last = False,
+    reduce: Reduce = None,
     d: D = None,
     l_sub: LSub = None,
     collision_term: CollisionTerm = None,
@@ -102,8 +108,8 @@ def bound_request(
     losses = LossInput(
         loss=floats(loss, "--loss"), k=None if k is None else parse_int_list(k, "--k"), d=floats(d, "--d"),
         l_sub=floats(l_sub, "--l-sub"), measured_sup=floats(measured_sup, "--measured-sup"),
-        log=None if log is None else str(log), loss_key=loss_key, k_key=k_key, d_key=d_key, l_sub_key=l_sub_key,
-        sup_key=sup_key, last=last,
+        logs=[str(p) for p in log], loss_key=loss_key, k_key=k_key, d_key=d_key, l_sub_key=l_sub_key,
+        sup_key=sup_key, reduce=reduce,
     )
     return BoundRequest(prior_source(classes, prior, prior_file, labels), losses, method, collision_term, temperature, norm_bound)
 

@@ -78,16 +78,23 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
             try:
                 return func(*args, **kwargs)
             except BoundcalcError as exc:
+                _say_warnings(caught)  # what was skipped explains the error: said first
+                caught.clear()
                 detail = _NAMED.sub(lambda m: option_name(m.group(1)), exc.detail)
                 option = option_name(exc.argument) if exc.argument else None
                 text = f"{option}: {detail}" if option and option not in detail else detail
                 fail(text.splitlines()[0] if text else type(exc).__name__)
             finally:
-                for w in caught:
-                    if issubclass(w.category, UserWarning):
-                        err_console.print(f"[yellow]warning:[/] {escape(str(w.message))}", soft_wrap=True)
+                _say_warnings(caught)
 
     return wrapper
+
+
+def _say_warnings(caught: list[warnings.WarningMessage]) -> None:
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            text = _NAMED.sub(lambda m: option_name(m.group(1)), str(w.message))
+            err_console.print(f"[yellow]warning:[/] {escape(text)}", soft_wrap=True)
 
 
 def write_atomic(path: Path, text: str) -> None:
