@@ -119,6 +119,12 @@ def test_huggingface_output_folder_without_final_state_uses_latest_checkpoint(tm
     assert rows[0].loss == EXPECTED["huggingface/simclr-out"]["loss"] and rows[0].run == str(out)
 
 
+def test_wandb_latest_run_link_is_not_a_second_run():
+    assert (LOGS / "wandb/wandb/latest-run").is_symlink()
+    rows, _ = runs_of(LOGS / "wandb/wandb")
+    assert sorted(r.run for r in rows) == ["k-config", "k-first-record"]
+
+
 def test_wandb_export_is_split_into_runs():
     rows, _ = runs_of(LOGS / "wandb/wandb_export.csv", k=255)
     assert [r.run for r in rows] == EXPECTED["wandb/wandb_export.csv"]["runs"]

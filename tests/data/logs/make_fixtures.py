@@ -239,6 +239,8 @@ def wandb_runs() -> None:
         f.unlink()
     for f in out.glob("wandb/*/logs"):
         shutil.rmtree(f)
+    for f in out.glob("wandb/debug*.log"):  # links into the logs folders just removed
+        f.unlink()
     # The UI's CSV export ("Download CSV" of a line plot) needs the W&B server, which this
     # machine cannot reach; written here in its documented layout from the same schedule:
     # a Step column, then "<run> - <key>" with "__MIN"/"__MAX" companions, one column group per run.
