@@ -319,9 +319,17 @@ def _tensorboard_run(path: Path, name: str) -> LoggedRun:
                           stacklevel=2)
     acc = _load_events(ea, path)
     by_step: dict[int, dict[str, Any]] = {}
-    for tag in acc.Tags().get("scalars", []):
+    for tag in acc.Tags().get("scalars", []):  # torch's SummaryWriter, tensorboardX: simple values
         for ev in acc.Scalars(tag):
             by_step.setdefault(ev.step, {"step": ev.step})[tag] = float(ev.value)
+    for tag in acc.Tags().get("tensors", []):  # TensorFlow 2, Keras, tensorboard.summary: scalar tensors
+        if acc.SummaryMetadata(tag).plugin_data.plugin_name == "scalars":
+            from tensorboard.util import tensor_util
+
+            for tev in acc.Tensors(tag):
+                value = tensor_util.make_ndarray(tev.tensor_proto)
+                if value.size == 1:
+                    by_step.setdefault(tev.step, {"step": tev.step})[tag] = float(value.reshape(()))
     steps = sorted(by_step)
     folder = path if path.is_dir() else path.parent
     config = _tb_hparams(acc)

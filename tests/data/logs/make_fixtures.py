@@ -132,6 +132,15 @@ def tensorboard_runs() -> None:
         w.add_scalar("k", 31, i)
     w.close()
     EXPECTED["tensorboard/tbx"] = {"loss_key": "loss", "loss": scheduled(n - 1), "k": 31}
+    # TensorFlow 2's format (scalars as tensors, as Keras' TensorBoard callback writes them), by
+    # TensorBoard's own writer; K as an hparam of the same run
+    from tensorboard.summary import Writer
+
+    w = Writer(str(root / "tf2_scalars"))
+    for i in range(n):
+        w.add_scalar("epoch_loss", scheduled(i), step=i)
+    w.close()
+    EXPECTED["tensorboard/tf2_scalars"] = {"loss_key": "epoch_loss", "loss": scheduled(n - 1), "k": None}
 
 
 # --------------------------------------------------------------------------- Hugging Face
@@ -271,7 +280,12 @@ def keras_runs() -> None:
 
 
 if __name__ == "__main__":
-    for make in (lightning_runs, tensorboard_runs, huggingface_runs, mlflow_runs, wandb_runs, keras_runs):
+    import sys
+
+    if len(sys.argv) > 1:  # remake some: python make_fixtures.py tensorboard_runs
+        EXPECTED.update(json.loads((HERE / "expected.json").read_text()))
+    chosen = [globals()[name] for name in sys.argv[1:]]
+    for make in chosen or (lightning_runs, tensorboard_runs, huggingface_runs, mlflow_runs, wandb_runs, keras_runs):
         make()
         print("made", make.__name__)
     (HERE / "expected.json").write_text(json.dumps(EXPECTED, indent=1, sort_keys=True) + "\n")
