@@ -146,7 +146,7 @@ def bound(req: BoundRequest, fmt: Fmt = Format.table, output: Output = None, dig
 
     Example: [bold]boundcalc bound --classes 10 --loss 2.02 --k 31 --d -1.16 --temperature 0.5[/]
 
-    From a training log: [bold]boundcalc bound --prior cifar100 --log metrics.csv --k-key k[/]
+    From training logs (docs/logs.md): [bold]boundcalc bound --prior cifar100 --log lightning_logs/[/]
     """
     emit(bound_report(req), fmt, output, digits)
 

@@ -46,7 +46,8 @@ BoundK = Annotated[str | None, typer.Option(
     "--k", "-k", help="Negatives K (with --loss), or the K of --log runs that log none.", rich_help_panel=_INPUTS)]
 Log = Annotated[list[Path], typer.Option(
     "--log", help="Training log, run folder or folder of runs (Lightning, TensorBoard, Hugging Face, MLflow, W&B, "
-    "Keras, CSV/JSON/JSONL; - for stdin). Repeatable: one row per run and K.", rich_help_panel=_INPUTS, allow_dash=True)]
+    "Keras, CSV/JSON/JSONL; - for stdin). Repeatable: one row per run and K.", rich_help_panel=_INPUTS, allow_dash=True,
+    metavar="PATH")]
 LossKey = Annotated[str | None, typer.Option(
     "--loss-key", help="Loss column/tag/metric in --log (default: loss, train_loss, train/loss, train_loss_epoch, …).",
     rich_help_panel=_LOG)]
