@@ -45,6 +45,7 @@ def example_dir(tmp_path, monkeypatch):
     np.save(tmp_path / "z2.npy", rng.normal(size=(1024, 8)) + y[:, None])
     np.save(tmp_path / "y.npy", y)
     (tmp_path / "metrics.csv").write_text("k,loss\n127,3.32\n255,3.98\n511,4.66\n")
+    shutil.copytree(Path(__file__).resolve().parent / "data" / "logs" / "lightning_csv", tmp_path / "lightning_logs")
     (tmp_path / "examples").mkdir()
     shutil.copy(Path(__file__).resolve().parents[1] / "examples" / "torch_encoder.py", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
