@@ -1,8 +1,12 @@
-"""Output formats for tables of results: rich table, JSON, CSV, Markdown, LaTeX.
+"""Output formats for tables of results: rich table, JSON, JSONL, CSV, TSV, Markdown, LaTeX.
 
-A result is a list of flat dicts (rows) with snake_case keys. JSON keeps full float precision
-(an object for one row, a list for several; inf and NaN never appear: non-finite floats become
-null); the text formats round to ``digits`` significant digits.
+A result is a list of flat dicts (rows) with snake_case keys. JSON is always a list of row
+objects (JSONL: one object per line) and keeps full float precision; inf and NaN never appear
+(non-finite floats become null). CSV/TSV keep full precision too. Markdown and LaTeX are for
+reading: numbers to ``digits`` significant digits, fixed notation or ×10^k (never ``e+06``),
+right-aligned, with the symbols of the papers as headers; a column ``c`` with a companion
+``c_status`` (the wide bound layout) shows "—" for a missing bound and a dagger for one resting on
+d(f) = 0, each explained under the table.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import io
 import json
 import math
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,7 +24,34 @@ if TYPE_CHECKING:
 
 from .errors import InputError
 
-FORMATS = ("table", "json", "csv", "markdown", "latex")
+FORMATS = ("table", "json", "jsonl", "csv", "tsv", "markdown", "latex")
+#: The format an output file's suffix implies (``--output`` without ``--format``).
+SUFFIX_FORMATS = {".json": "json", ".jsonl": "jsonl", ".csv": "csv", ".tsv": "tsv", ".md": "markdown",
+                  ".markdown": "markdown", ".tex": "latex", ".txt": "table"}
+#: Formats a person reads (and the bound table's wide layout is their default).
+READING_FORMATS = ("markdown", "latex")
+#: Numbers with a decimal exponent in this range are written in fixed notation, others as m×10^k.
+FIXED_EXPONENTS = range(-3, 6)
+
+
+def choose_format(fmt: str | None, output: str | Path | None) -> str:
+    """``fmt`` when given, else the format the suffix of ``output`` implies, else ``table``;
+    a ``fmt`` that contradicts a known suffix is refused."""
+    suffix = Path(str(output)).suffix.lower() if output is not None and str(output) != "-" else ""
+    implied = SUFFIX_FORMATS.get(suffix)
+    if fmt is None:
+        return implied or "table"
+    if fmt not in FORMATS:
+        raise InputError(f"format: unknown {fmt!r}; choose from {', '.join(FORMATS)}")
+    if implied is not None and implied != fmt:
+        raise InputError(f"format: {fmt} was asked for, but the output file's suffix {suffix} means {implied}; "
+                         "make them agree")
+    return fmt
+
+
+def default_layout(fmt: str) -> str:
+    """The bound table's layout: ``wide`` (one row per K) for Markdown and LaTeX, else ``long``."""
+    return "wide" if fmt in READING_FORMATS else "long"
 
 
 def _clean(v: Any) -> Any:
@@ -48,64 +80,123 @@ def cell(v: Any, digits: int = 10) -> str:
     return str(v)
 
 
+def mantissa_exponent(v: float, digits: int) -> tuple[str, int | None]:
+    """``v`` rounded to ``digits`` significant digits, as (fixed text, None) when its decimal
+    exponent is in :data:`FIXED_EXPONENTS` and fits the digits, else (mantissa, exponent).
+    Trailing zeros after the point are dropped."""
+    sci = f"{v:.{digits - 1}e}"
+    mant, exp = sci.split("e")
+    e = int(exp)
+    if e in FIXED_EXPONENTS and e < max(digits, 1):
+        return _trim(f"{v:.{max(digits - 1 - e, 0)}f}"), None
+    return _trim(mant), e
+
+
+def _trim(text: str) -> str:
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def human_number(v: Any, digits: int, style: str) -> str:
+    """A number for a reader: ``style`` "text" (1.22×10⁶), "latex" ($1.22\times10^{6}$) or
+    "siunitx" (1.22e6, for an S column)."""
+    v = _clean(v) if not (isinstance(v, float) and math.isinf(v)) else v
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return cell(v, digits)
+    if isinstance(v, int):
+        return str(v)
+    if math.isinf(v):
+        sign = "" if v > 0 else "-"
+        return {"text": f"{sign.replace('-', '−')}∞", "latex": rf"${sign}\infty$", "siunitx": rf"{{${sign}\infty$}}"}[style]
+    if v == 0:
+        return "0"
+    mant, e = mantissa_exponent(v, digits)
+    if style == "siunitx":
+        return mant if e is None else f"{mant}e{e}"
+    if e is None:
+        return mant.replace("-", "−") if style == "text" else mant
+    if style == "latex":
+        return rf"${mant}\times10^{{{e}}}$"
+    return f"{mant.replace('-', '−')}×10{str(e).translate(_SUPERSCRIPTS)}"
+
+
 def to_json(rows: Sequence[dict]) -> str:
-    data = [{k: _clean(v) for k, v in r.items()} for r in rows]
-    return json.dumps(data[0] if len(data) == 1 else data, indent=2, allow_nan=False)
+    """A JSON list of row objects (always a list, whatever the number of rows)."""
+    return json.dumps([{k: _clean(v) for k, v in r.items()} for r in rows], indent=2, allow_nan=False)
 
 
-def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
+def to_jsonl(rows: Sequence[dict]) -> str:
+    """One JSON object per line."""
+    return "".join(json.dumps({k: _clean(v) for k, v in r.items()}, allow_nan=False) + "\n" for r in rows)
+
+
+def to_csv(rows: Sequence[dict], columns: Sequence[str], delimiter: str = ",") -> str:
+    """CSV (or TSV), floats with every digit (``repr``), None as an empty cell."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf, lineterminator="\n", delimiter=delimiter)
     w.writerow(columns)
     for r in rows:
-        w.writerow(["" if _clean(r.get(c)) is None else repr(_clean(r.get(c))) if isinstance(_clean(r.get(c)), float) else _clean(r.get(c)) for c in columns])
+        vals = [_clean(r.get(c)) for c in columns]
+        w.writerow(["" if v is None else repr(v) if isinstance(v, float) else v for v in vals])
     return buf.getvalue()
 
 
-def to_markdown(rows: Sequence[dict], columns: Sequence[str], digits: int = 6) -> str:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+#: Marks of the wide bound layout: what a "<column>_status" means in the cell, and its footnote.
+MISSING_MARK = "—"
+DAGGER = "†"
+WIDE_FOOTNOTES = {
+    "missing": f"{MISSING_MARK} no finite bound: vacuous (υ_(K+1) = 0 or a numerator ≤ 0), or a temperature "
+               "is needed (Bao et al.).",
+    "assumes_d_zero": f"{DAGGER} d(f) = 0 assumed (not given): the true bound is larger.",
+}
+
+
+def _marked(r: dict, c: str, text: str, dagger: str) -> str:
+    status = r.get(f"{c}_status")
+    if status is None:
+        return text
+    if r.get(c) is None:
+        return MISSING_MARK
+    return text + dagger if status == "assumes_d_zero" else text
+
+
+def footnotes(rows: Sequence[dict], columns: Sequence[str]) -> list[str]:
+    """The footnotes the marks in ``rows`` need."""
+    statuses = [r.get(f"{c}_status") for r in rows for c in columns if f"{c}_status" in r]
+    cells = [r.get(c) for r in rows for c in columns if f"{c}_status" in r]
+    out = []
+    if any(v is None for v in cells):
+        out.append(WIDE_FOOTNOTES["missing"])
+    if any(s == "assumes_d_zero" and v is not None for s, v in zip(statuses, cells, strict=True)):
+        out.append(WIDE_FOOTNOTES["assumes_d_zero"])
+    return out
+
+
+def _numeric(rows: Sequence[dict], c: str) -> bool:
+    vals = [_clean(r.get(c)) for r in rows]
+    return any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals) and not any(
+        isinstance(v, str) for v in vals)
+
+
+def to_markdown(rows: Sequence[dict], columns: Sequence[str], digits: int = 6, notes: Sequence[str] = ()) -> str:
+    """A GitHub-flavoured Markdown table: headers as symbols, numbers right-aligned."""
+    align = ["---:" if _numeric(rows, c) else ":---" for c in columns]
+    lines = ["| " + " | ".join(label(c).replace("|", "\\|") for c in columns) + " |", "|" + "|".join(align) + "|"]
     for r in rows:
-        lines.append("| " + " | ".join(cell(r.get(c), digits).replace("|", "\\|") for c in columns) + " |")
-    return "\n".join(lines) + "\n"
-
-
-_LATEX_ESCAPES = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
-
-
-def _tex(s: str) -> str:
-    return "".join(_LATEX_ESCAPES.get(ch, ch) for ch in s)
-
-
-def to_latex(rows: Sequence[dict], columns: Sequence[str], digits: int = 6, caption: str | None = None) -> str:
-    """A booktabs tabular (needs \\usepackage{booktabs})."""
-    out = [r"\begin{table}[t]", r"\centering"]
-    if caption:
-        out.append(r"\caption{" + _tex(caption) + "}")
-    out.append(r"\begin{tabular}{" + "l" * len(columns) + "}")
-    out.append(r"\toprule")
-    out.append(" & ".join(_tex(c) for c in columns) + r" \\")
-    out.append(r"\midrule")
-    for r in rows:
-        out.append(" & ".join(_tex(cell(r.get(c), digits)) for c in columns) + r" \\")
-    out += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
-    return "\n".join(out) + "\n"
-
-
-def render_text(rows: Sequence[dict], columns: Sequence[str], fmt: str, digits: int = 6, title: str | None = None) -> str:
-    """Rows in one of the text formats (json, csv, markdown, latex)."""
-    if fmt == "json":
-        return to_json(rows) + "\n"
-    if fmt == "csv":
-        return to_csv(rows, columns)
-    if fmt == "markdown":
-        return to_markdown(rows, columns, digits)
-    if fmt == "latex":
-        return to_latex(rows, columns, digits, caption=title)
-    raise InputError(f"format: unknown {fmt!r}; choose from {', '.join(FORMATS)}")
-
-
+        cells = [_marked(r, c, human_number(r.get(c), digits, "text"), DAGGER) for c in columns]
+        lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
+    extra = [*footnotes(rows, columns), *notes]
+    return "\n".join(lines) + "\n" + "".join(f"\n{n}\n" for n in extra)
 #: Column headers for terminal tables (JSON/CSV keep the snake_case keys).
 LABELS = {
+    "k": "K",
+    "loss": "L_cont",
+    "arora": "Arora et al. (2019)",
+    "nozawa-sato": "Nozawa & Sato (2021)",
+    "ash": "Ash et al. (2022)",
+    "bao": "Bao et al. (2022)",
     "upsilon": "υ_(K+1)",
     "log_upsilon": "ln υ",
     "one_minus_upsilon": "1 − υ",
@@ -150,22 +241,109 @@ def label(key: str) -> str:
     return LABELS.get(key, key)
 
 
-def rich_table(rows: Sequence[dict[str, Any]], columns: Iterable[str], title: str | None = None, digits: int = 10) -> Table:
-    """A rich Table of the rows (numbers right-aligned); one wide row is shown vertically."""
+def rich_table(rows: Sequence[dict[str, Any]], columns: Iterable[str], title: str | None = None, digits: int = 10,
+               vertical: bool = False) -> Table:
+    """A rich Table of the rows (numbers right-aligned, no cell ever wrapped or cut); one row
+    with many columns, or ``vertical=True``, is shown as quantity/value pairs."""
     from rich.markup import escape
     from rich.table import Table
 
     cols = list(columns)
     table = Table(title=escape(title) if title else None, title_justify="left", header_style="bold")
-    if len(rows) == 1 and len(cols) > 6:
-        table.add_column("quantity")
-        table.add_column("value", justify="right")
-        for c in cols:
-            table.add_row(escape(label(c)), escape(cell(rows[0].get(c), digits)))
+    if vertical or (len(rows) == 1 and len(cols) > 6):
+        several = len(rows) > 1
+        if several:
+            table.add_column("row", justify="right", no_wrap=True)
+        table.add_column("quantity", no_wrap=True)
+        table.add_column("value", justify="right", no_wrap=True)
+        for i, r in enumerate(rows, start=1):
+            for j, c in enumerate(cols):
+                pair = (escape(label(c)), escape(_marked(r, c, cell(r.get(c), digits), DAGGER)))
+                table.add_row(*((str(i) if j == 0 else "",) if several else ()), *pair, end_section=j == len(cols) - 1)
         return table
     for c in cols:
-        numeric = any(isinstance(_clean(r.get(c)), (int, float)) and not isinstance(r.get(c), bool) for r in rows)
-        table.add_column(escape(label(c)), justify="right" if numeric else "left", overflow="fold")
+        table.add_column(escape(label(c)), justify="right" if _numeric(rows, c) else "left", no_wrap=True)
     for r in rows:
-        table.add_row(*(escape(label(str(r[c])) if c == "quantity" else cell(r.get(c), digits)) for c in cols))
+        table.add_row(*(escape(label(str(r[c])) if c == "quantity" else _marked(r, c, cell(r.get(c), digits), DAGGER))
+                        for c in cols))
     return table
+
+
+#: LaTeX headers: the symbols of the papers, in math mode.
+LATEX_LABELS = {
+    "k": "$K$", "draws": "$K+1$", "loss": r"$L_{\mathrm{cont}}$", "l_cont": r"$L_{\mathrm{cont}}$",
+    "upper_bound": r"$L_{\mathrm{sup}}\le$", "log_upper_bound": r"$\ln(\text{bound})$",
+    "lower_bound": r"$L_{\mathrm{sup}}\ge$", "measured_sup": r"$L_{\mathrm{sup}}$ (measured)",
+    "tau": r"$\tau_K$", "upsilon": r"$\upsilon_{K+1}$", "log_upsilon": r"$\ln\upsilon_{K+1}$",
+    "one_minus_upsilon": r"$1-\upsilon_{K+1}$", "log_one_minus_upsilon": r"$\ln(1-\upsilon_{K+1})$",
+    "expected_draws": r"$\mathbb{E}[T]$", "expected": r"$\mathbb{E}[T]$", "ceil_expected": r"$\lceil\mathbb{E}[T]\rceil$",
+    "ceil_expected_draws": r"$\lceil\mathbb{E}[T]\rceil$", "std": r"$\mathrm{sd}[T]$",
+    "expected_collisions": r"$\mathbb{E}[\mathrm{Col}]$", "collision_term": r"$\mathbb{E}[\ln(1+\mathrm{Col})]$",
+    "d": "$d(f)$", "l_sub": r"$L_{\mathrm{sub}}$", "run": "run", "method": "method", "status": "status",
+    "arora": r"Arora et al.\ (2019)", "nozawa-sato": r"Nozawa \& Sato (2021)", "ash": r"Ash et al.\ (2022)",
+    "bao": r"Bao et al.\ (2022)",
+}
+#: Unicode the text of a caption or cell may hold, as LaTeX (pdflatex reads ASCII only).
+_TEX_UNICODE = {"—": "---", "–": "--", "−": "-", "≤": r"$\le$", "≥": r"$\ge$", "×": r"$\times$",
+                "υ": r"$\upsilon$", "τ": r"$\tau$", "†": r"$^\dagger$", "∞": r"$\infty$", "≈": r"$\approx$"}
+_LATEX_ESCAPES = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+                  "~": r"\textasciitilde{}", "^": r"\^{}", "\\": r"\textbackslash{}"}
+
+
+def _tex(s: str) -> str:
+    return "".join(_LATEX_ESCAPES.get(ch) or _TEX_UNICODE.get(ch, ch) for ch in s)
+
+
+def latex_label(key: str) -> str:
+    if key in LATEX_LABELS:
+        return LATEX_LABELS[key]
+    return _tex(label(key))
+
+
+def to_latex(rows: Sequence[dict], columns: Sequence[str], digits: int = 6, caption: str | None = None,
+             notes: Sequence[str] = (), siunitx: bool = False) -> str:
+    """A booktabs table to ``\\input`` (needs ``\\usepackage{booktabs}``, and ``siunitx`` with
+    ``siunitx=True``): math headers, numbers right-aligned (S columns with siunitx)."""
+    numeric = [_numeric(rows, c) for c in columns]
+    spec = "".join(("S" if siunitx else "r") if n else "l" for n in numeric)
+    out = [r"\begin{table}[t]", r"\centering"]
+    if caption:
+        out.append(r"\caption{" + _tex(caption) + "}")
+    out += [r"\begin{tabular}{" + spec + "}", r"\toprule"]
+    heads = [latex_label(c) for c in columns]
+    out.append(" & ".join("{" + h + "}" if siunitx and n else h for h, n in zip(heads, numeric, strict=True)) + r" \\")
+    out.append(r"\midrule")
+    style = "siunitx" if siunitx else "latex"
+    for r in rows:
+        cells = []
+        for c, n in zip(columns, numeric, strict=True):
+            v = r.get(c)
+            is_number = isinstance(v, (int, float)) and not isinstance(v, bool)
+            text = human_number(v, digits, style) if is_number else _tex(cell(v, digits))
+            text = _marked(r, c, text, r"\rlap{$^\dagger$}" if siunitx else r"$^\dagger$")
+            if text == MISSING_MARK:
+                text = "{---}" if siunitx and n else "---"
+            cells.append(text)
+        out.append(" & ".join(cells) + r" \\")
+    out += [r"\bottomrule", r"\end{tabular}"]
+    extra = [*footnotes(rows, columns), *notes]
+    if extra:
+        out.append(r"\par\smallskip{\footnotesize " + r" \\ ".join(_tex(n) for n in extra) + "}")
+    out.append(r"\end{table}")
+    return "\n".join(out) + "\n"
+
+
+def render_text(rows: Sequence[dict], columns: Sequence[str], fmt: str, digits: int = 6, title: str | None = None,
+                notes: Sequence[str] = (), siunitx: bool = False) -> str:
+    """Rows in one of the file formats (json, jsonl, csv, tsv, markdown, latex)."""
+    if fmt == "json":
+        return to_json(rows) + "\n"
+    if fmt == "jsonl":
+        return to_jsonl(rows)
+    if fmt in ("csv", "tsv"):
+        return to_csv(rows, columns, "," if fmt == "csv" else "\t")
+    if fmt == "markdown":
+        return to_markdown(rows, columns, digits, notes)
+    if fmt == "latex":
+        return to_latex(rows, columns, digits, caption=title, notes=notes, siunitx=siunitx)
+    raise InputError(f"format: unknown {fmt!r}; choose from {', '.join(FORMATS)}")

@@ -288,9 +288,38 @@ def _bounds(req: BoundRequest) -> tuple[Prior, list[Any], dict[str, Any]]:
 _RUN_COLUMNS = ["run", "k_from", "reduce", "n_values", "logged_at", "loss_key", "source"]
 
 
-def bound_report(req: BoundRequest) -> Report:
-    """One row per (K, method) — per (run, K, method) from logs: the bound, its log, its status,
-    what it rests on and, from logs, which run, which logged values and where K came from."""
+def bound_report(req: BoundRequest, layout: str = "long") -> Report:
+    """The bounds as a table. ``layout`` "long": one row per (K, method) — per (run, K, method)
+    from logs — with the bound, its log, its status, what it rests on and, from logs, which run,
+    which logged values and where K came from. "wide": one row per K (per run and K), the loss
+    and one column per method (``<method>_status`` beside it), as a paper prints it."""
+    if layout not in ("long", "wide"):
+        raise InputError(f"layout: long or wide, got {layout!r}")
+    report = _long_bound_report(req)
+    return _widen(report) if layout == "wide" else report
+
+
+def _widen(report: Report) -> Report:
+    from .bounds import METHODS
+
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in report.rows:
+        key = (r.get("run"), r["k"])
+        row = rows.setdefault(key, {**({"run": r["run"]} if "run" in r else {}), "k": r["k"], "loss": r["loss"]})
+        row[r["method"]] = r["upper_bound"]
+        row[f"{r['method']}_status"] = r["status"]
+        if r.get("measured_sup") is not None:
+            row["measured_sup"] = r["measured_sup"]
+    methods = [m for m in METHODS if any(m in row for row in rows.values())]
+    columns = (["run"] if any("run" in r for r in rows.values()) else []) + ["k", "loss", *methods]
+    if any("measured_sup" in r for r in rows.values()):
+        columns.append("measured_sup")
+    data = columns + [f"{m}_status" for m in methods]
+    notes = [n for n in report.notes if n.startswith("loss:")]  # the marks carry the status notes
+    return Report(report.title, list(rows.values()), columns, data, notes)
+
+
+def _long_bound_report(req: BoundRequest) -> Report:
     from .bounds import status_notes
 
     p, bounds, cols = _bounds(req)

@@ -95,7 +95,7 @@ def test_real_subprocess():
     out = subprocess.run([sys.executable, "-m", "boundcalc", "coverage", "--classes", "1000", "--k", "7700", "-f", "json"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    data = json.loads(out.stdout)
+    (data,) = json.loads(out.stdout)
     assert data["upsilon"] == pytest.approx(bc.coverage_probability(7701, 1000), rel=1e-14)
     bad = subprocess.run([sys.executable, "-m", "boundcalc", "coverage", "--classes", "0", "--k", "3"],
                          capture_output=True, text=True, timeout=120)
@@ -103,21 +103,21 @@ def test_real_subprocess():
 
 
 def test_coverage_json_keys_and_values():
-    data = json.loads(run("coverage --prior imagenet1k --k 7700 --target 0.99 -f json").output)
+    (data,) = json.loads(run("coverage --prior imagenet1k --k 7700 --target 0.99 -f json").output)
     for key in ["k", "draws", "upsilon", "log_upsilon", "one_minus_upsilon", "expected_draws", "k_for_target"]:
         assert key in data
     assert data["draws"] == 7701
     assert data["k_for_target"] == bc.draws_for_coverage(0.99, "imagenet1k") - 1
     many = json.loads(run("coverage -c 10 --k 9..12 -f json").output)
     assert [r["k"] for r in many] == [9, 10, 11, 12] and many[0]["upsilon"] == bc.coverage_probability(10, 10)
-    assert json.loads(run("coverage -c 10 --draws 32 -f json").output)["k"] == 31
+    assert json.loads(run("coverage -c 10 --draws 32 -f json").output)[0]["k"] == 31
 
 
 def test_collision_and_draws_json():
-    data = json.loads(run("collision -c 10 --k 31 -f json").output)
+    (data,) = json.loads(run("collision -c 10 --k 31 -f json").output)
     assert {"k", "tau", "collision_term"} <= set(data)
     assert data["collision_term"] == bc.collision_term(31, 10)
-    d = json.loads(run("draws --prior cifar100 -f json").output)
+    (d,) = json.loads(run("draws --prior cifar100 -f json").output)
     assert math.ceil(d["expected"]) == 519 and d["std"] > 0 and "quantile_0.99" in d
 
 
@@ -129,7 +129,7 @@ def test_bound_json_rows():
             assert key in r
     statuses = {r["method"]: r["status"] for r in rows if r["k"] == 31}
     assert statuses == {"arora": "assumes_d_zero", "nozawa-sato": "assumes_d_zero", "ash": "ok", "bao": "needs_temperature"}
-    one = json.loads(run("bound -c 10 --loss 3 --k 5 --method nozawa-sato -f json").output)
+    (one,) = json.loads(run("bound -c 10 --loss 3 --k 5 --method nozawa-sato -f json").output)
     assert one["status"] == "vacuous" and one["upper_bound"] is None
 
 
@@ -156,10 +156,10 @@ def test_formats_and_output_file(tmp_path, fmt):
     if fmt == "csv":
         rows = list(csv.DictReader(io.StringIO(text)))
         assert len(rows) == 4 and float(rows[1]["upper_bound"]) > 0
-    elif fmt == "markdown":
-        assert text.startswith("| k | method |") and text.count("\n") == 6
+    elif fmt == "markdown":  # the wide layout: one row per K, a column per method
+        assert text.startswith("| K | L_cont | Arora et al. (2019) |") and text.count("\n") == 3
     elif fmt == "latex":
-        assert "\\begin{tabular}" in text and "nozawa-sato" in text and "\\bottomrule" in text
+        assert "\\begin{tabular}{rrrrrr}" in text and r"Nozawa \& Sato (2021)" in text and "\\bottomrule" in text
     elif fmt == "json":
         assert len(json.loads(text)) == 4
     else:
@@ -203,7 +203,7 @@ def test_huge_values_answer_quickly():
     t = time.perf_counter()
     res = run("coverage --classes 1000000000 --k 1000000000000 -f json")
     assert res.exit_code == 0, res.output
-    data = json.loads(res.output)
+    (data,) = json.loads(res.output)
     assert 0 <= data["upsilon"] <= 1 and data["log_one_minus_upsilon"] < 0
     res = run("bound --classes 1000000000 --loss 25 --k 1000000000000 -t 0.1 -f json")
     assert res.exit_code == 0, res.output
@@ -220,7 +220,7 @@ def test_zero_count_warning(tmp_path):
 def test_labels_prior(tmp_path):
     f = tmp_path / "y.txt"
     f.write_text("a\nb\na\nc\n")
-    data = json.loads(run(f"coverage --labels {f} --k 2 -f json").output)
+    (data,) = json.loads(run(f"coverage --labels {f} --k 2 -f json").output)
     assert data["upsilon"] == pytest.approx(bc.coverage_probability(3, [2, 1, 1]), rel=1e-14)
 
 

@@ -162,7 +162,7 @@ def test_nan_rows_reported(tmp_path):
 
 def test_distinct_quantile_names():
     res = run("draws -c 10 -q 0.9999999,1 -f json")
-    row = json.loads(res.output)
+    (row,) = json.loads(res.output)
     assert "quantile_0.9999999" in row and "quantile_1.0" in row
 
 
@@ -201,7 +201,7 @@ def test_atomic_output_keeps_the_old_file(tmp_path):
     res = run(f"coverage -c 0 --k 3 -o {out}")
     assert res.exit_code == 2 and out.read_text() == "old"
     res = run(f"coverage -c 10 --k 3 -f json -o {out}")
-    assert res.exit_code == 0 and json.loads(out.read_text())["k"] == 3
+    assert res.exit_code == 0 and json.loads(out.read_text())[0]["k"] == 3
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temporary left behind
 
 

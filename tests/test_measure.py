@@ -184,7 +184,7 @@ def test_cli_measure_from_files(tmp_path):
     res = runner.invoke(app, ["measure", "--features", str(tmp_path / "z1.npy"), str(tmp_path / "z2.npy"),
                               "--labels", str(tmp_path / "y.pt"), "--k", "7", "--temperature", "0.5", "-f", "json", "--device", "cpu"])
     assert res.exit_code == 0, res.output
-    out = json.loads(res.output)
+    (out,) = json.loads(res.output)
     for key in ["l_cont", "upsilon", "tau", "sup_part", "sub_part", "collision_term", "d", "l_sup", "accuracy", "lower_bound", "bounds"]:
         assert key in out
     direct = measure(z1, z2, y, 7, 0.5, device="cpu")
@@ -215,7 +215,7 @@ def test_cli_measure_from_encoder_end_to_end(monkeypatch):
     res = CliRunner().invoke(app, ["measure", "--encoder", "examples.torch_encoder:make_encoder", "--data",
                                    "examples.torch_encoder:make_loader", "--k", "15", "-t", "0.5", "-f", "json"])
     assert res.exit_code == 0, res.output
-    out = json.loads(res.output)
+    (out,) = json.loads(res.output)
     assert out["n_anchors"] == 256 and 0 < out["upsilon"] <= 1 and out["accuracy"] > 0.5
     ns = next(b for b in out["bounds"] if b["method"] == "nozawa-sato")
     assert ns["holds"] is True

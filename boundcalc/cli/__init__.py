@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
+from ..formats import default_layout
 from ..priors import PriorSource
 from ..reports import (
     BoundRequest,
@@ -51,7 +52,7 @@ from .options import (
     uses,
 )
 from .parse import parse_float_list, parse_int_list
-from .render import Format, command, emit, err_console, out_console
+from .render import Layout, command, emit, err_console, out_console, output_format
 
 __all__ = ["app", "plot_app", "main"]
 
@@ -90,7 +91,7 @@ def coverage(
     draws: Annotated[str | None, typer.Option("--draws", "-n", help="Number of draws K+1 instead of --k.")] = None,
     target: Annotated[float | None, typer.Option("--target", help="Also find the smallest K with υ_{K+1} ≥ this probability.")] = None,
     without_replacement: WithoutReplacement = False,
-    fmt: Fmt = Format.table,
+    fmt: Fmt = None,
     output: Output = None,
     digits: Digits = 10,
 ) -> None:
@@ -105,18 +106,18 @@ def coverage(
         target=target,
         replace=not without_replacement,
     )
-    emit(coverage_report(req), fmt, output, digits)
+    emit(coverage_report(req), output_format(fmt, output), output, digits)
 
 
 @app.command()
 @command
 @uses(source=prior_source)
-def collision(source: PriorSource, k: KList, fmt: Fmt = Format.table, output: Output = None, digits: Digits = 10) -> None:
+def collision(source: PriorSource, k: KList, fmt: Fmt = None, output: Output = None, digits: Digits = 10) -> None:
     """Collisions: τ_K = P(a negative shares the anchor's class), E[Col], E\\[ln(1+Col)].
 
     Example: [bold]boundcalc collision --classes 10 --k 31,63,127[/]
     """
-    emit(collision_report(CollisionRequest(source, parse_int_list(k, "--k"))), fmt, output, digits)
+    emit(collision_report(CollisionRequest(source, parse_int_list(k, "--k"))), output_format(fmt, output), output, digits)
 
 
 @app.command()
@@ -126,7 +127,7 @@ def draws(
     source: PriorSource,
     quantiles: Annotated[str, typer.Option("--quantiles", "-q", help="Comma list of probabilities.")] = "0.5,0.9,0.99",
     without_replacement: WithoutReplacement = False,
-    fmt: Fmt = Format.table,
+    fmt: Fmt = None,
     output: Output = None,
     digits: Digits = 10,
 ) -> None:
@@ -135,20 +136,32 @@ def draws(
     Example: [bold]boundcalc draws --prior imagenet1k[/]
     """
     req = DrawsRequest(source, parse_float_list(quantiles, "--quantiles"), not without_replacement)
-    emit(draws_report(req), fmt, output, digits)
+    emit(draws_report(req), output_format(fmt, output), output, digits)
 
 
 @app.command()
 @command
 @uses(req=bound_request)
-def bound(req: BoundRequest, fmt: Fmt = Format.table, output: Output = None, digits: Digits = 6) -> None:
+def bound(
+    req: BoundRequest,
+    fmt: Fmt = None,
+    output: Output = None,
+    digits: Digits = 6,
+    layout: Annotated[Layout | None, typer.Option(
+        "--layout", help="wide: a row per K, a column per bound (default for markdown, latex); long: a row per bound.",
+        rich_help_panel="Output")] = None,
+    siunitx: Annotated[bool, typer.Option(
+        "--siunitx", help="LaTeX numbers in siunitx S columns.", rich_help_panel="Output")] = False,
+) -> None:
     """The four bounds on the supervised loss L_sup, side by side, for each K.
 
     Example: [bold]boundcalc bound --classes 10 --loss 2.02 --k 31 --d -1.16 --temperature 0.5[/]
 
     From training logs (docs/logs.md): [bold]boundcalc bound --prior cifar100 --log lightning_logs/[/]
     """
-    emit(bound_report(req), fmt, output, digits)
+    chosen = output_format(fmt, output)
+    report = bound_report(req, layout.value if layout is not None else default_layout(chosen))
+    emit(report, chosen, output, digits, siunitx)
 
 
 @app.command()
@@ -160,7 +173,7 @@ def simulate(
     trials: Annotated[int, typer.Option("--trials", "-T", help="Monte Carlo trials.")] = 100_000,
     seed: Seed = None,
     without_replacement: WithoutReplacement = False,
-    fmt: Fmt = Format.table,
+    fmt: Fmt = None,
     output: Output = None,
     digits: Digits = 6,
 ) -> None:
@@ -176,7 +189,7 @@ def simulate(
     with bar:
         task = bar.add_task("simulating", total=3 * max(trials, 0))
         report = simulate_report(req, lambda done: bar.advance(task, done))
-    emit(report, fmt, output, digits)
+    emit(report, output_format(fmt, output), output, digits)
 
 
 @app.command()
@@ -196,7 +209,7 @@ def measure(
     prior: Preset = None,
     prior_file: PriorFile = None,
     method: Method = "all",
-    fmt: Fmt = Format.table,
+    fmt: Fmt = None,
     output: Output = None,
     digits: Annotated[int, typer.Option("--digits", min=1, max=17, help="Significant digits in table output.", rich_help_panel="Output")] = 6,
 ) -> None:
@@ -209,7 +222,7 @@ def measure(
     given = any(x is not None for x in (classes, prior, prior_file))
     req = MeasureRequest(k, temperature, features, labels, encoder, data, means, seed, device, amp,
                          PriorSource(classes, prior, prior_file) if given else None, method)
-    emit(measure_report(req), fmt, output, digits)
+    emit(measure_report(req), output_format(fmt, output), output, digits)
 
 
 Fractions = Annotated[str, typer.Option("--fraction", help="Hardest fractions of the K negatives (comma list).")]
@@ -225,7 +238,7 @@ def negatives(
     fraction: Fractions = "0.001,0.01,0.05",
     confidence: Confidence = 0.99,
     without_replacement: WithoutReplacement = False,
-    fmt: Fmt = Format.table,
+    fmt: Fmt = None,
     output: Output = None,
     digits: Digits = 6,
 ) -> None:
@@ -236,17 +249,17 @@ def negatives(
     """
     req = NegativesRequest(source, parse_int_list(k, "--k"), parse_float_list(fraction, "--fraction"), confidence,
                            not without_replacement)
-    emit(negatives_report(req), fmt, output, digits)
+    emit(negatives_report(req), output_format(fmt, output), output, digits)
 
 
 @app.command()
 @command
-def presets(fmt: Fmt = Format.table, output: Output = None) -> None:
+def presets(fmt: Fmt = None, output: Output = None) -> None:
     """The named priors, with C and E[T].
 
     Example: [bold]boundcalc presets[/]
     """
-    emit(presets_report(), fmt, output, 10)
+    emit(presets_report(), output_format(fmt, output), output, 10)
 
 
 @plot_app.command("bounds")
@@ -284,7 +297,7 @@ def plot_coverage_command(
     sources += [PriorSource(prior_file=f) for f in prior_file] + [PriorSource(labels=f) for f in labels]
     req = CoveragePlotRequest(sources, k_max, not without_replacement)
     if output is None:
-        emit(coverage_chart_report(req), Format.table, None, 4)
+        emit(coverage_chart_report(req), "table", None, 4)
     else:
         err_console.print(f"wrote {plot_coverage(req, output, title)}")
 

@@ -26,7 +26,8 @@ PriorFile = Annotated[Path | None, typer.Option(
     "--prior-file", help="Per-class counts or weights: JSON, CSV/TSV, text (one per line) or .npy.", rich_help_panel=_PRIOR)]
 Labels = Annotated[Path | None, typer.Option(
     "--labels", help="Per-sample labels (text, CSV column or .npy); counts are computed.", rich_help_panel=_PRIOR)]
-Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", rich_help_panel=_OUTPUT)]
+Fmt = Annotated[Format | None, typer.Option(
+    "--format", "-f", help="Output format (default: from the --output suffix, else table).", rich_help_panel=_OUTPUT)]
 Output = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write to this file instead of the terminal (- for standard output).", rich_help_panel=_OUTPUT)]
 Digits = Annotated[int, typer.Option(

@@ -18,23 +18,31 @@ from rich.markup import escape
 from ..errors import BoundcalcError
 from ..reports import Report
 
-__all__ = ["Format", "emit", "fail", "command", "out_console", "err_console", "option_name"]
+__all__ = ["Format", "Layout", "emit", "output_format", "fail", "command", "out_console", "err_console", "option_name"]
 
 out_console = Console()
 err_console = Console(stderr=True)
 
-#: Width of the console that renders a terminal table into a file (no terminal to measure).
-FILE_TABLE_WIDTH = 200
-#: Markdown and LaTeX tables are for reading: at most this many significant digits.
-TEXT_TABLE_DIGITS = 6
+#: Fewest columns a terminal table keeps before it turns to quantity/value pairs: the leading
+#: columns of every report are what a row is about and its main value (K, method, loss, bound).
+MIN_TABLE_COLUMNS = 4
+#: Width of the console that measures a table's natural width (a pipe or a file has no width).
+UNBOUNDED_WIDTH = 10**6
 
 
 class Format(str, Enum):
     table = "table"
     json = "json"
+    jsonl = "jsonl"
     csv = "csv"
+    tsv = "tsv"
     markdown = "markdown"
     latex = "latex"
+
+
+class Layout(str, Enum):
+    wide = "wide"
+    long = "long"
 
 
 #: The command-line option for each argument name the library uses, where the two differ.
@@ -114,10 +122,36 @@ def write_atomic(path: Path, text: str) -> None:
         fail(f"--output: {path}: {exc.strerror or exc}")
 
 
-def _tables(report: Report, digits: int) -> list[Any]:
-    from ..formats import rich_table
+def output_format(fmt: Format | None, output: Path | None) -> str:
+    """The format: --format, else the suffix of --output, else a table."""
+    from ..formats import choose_format
 
-    return [rich_table(p.rows, p.columns, title=p.title, digits=digits) for p in report.parts or [report]]
+    return choose_format(fmt.value if fmt is not None else None, output)
+
+
+def _fitted(report: Report, digits: int, width: int | None) -> tuple[list[Any], list[str]]:
+    """The report's tables, each within ``width`` (None: its natural width): columns are
+    dropped from the right, down to MIN_TABLE_COLUMNS, with a note; past that, rows are shown
+    as quantity/value pairs. No cell is ever folded or cut."""
+    from ..formats import label, rich_table
+
+    measure = Console(width=UNBOUNDED_WIDTH)
+    tables: list[Any] = []
+    notes: list[str] = []
+    for part in report.parts or [report]:
+        table = rich_table(part.rows, part.columns, title=part.title, digits=digits)
+        cols = list(part.columns)
+        while width is not None and measure.measure(table).maximum > width and len(cols) > MIN_TABLE_COLUMNS:
+            cols.pop()
+            table = rich_table(part.rows, cols, title=part.title, digits=digits)
+        if width is not None and measure.measure(table).maximum > width:
+            cols = list(part.columns)
+            table = rich_table(part.rows, cols, title=part.title, digits=digits, vertical=True)
+        hidden = [label(c) for c in part.columns if c not in cols]
+        if hidden:
+            notes.append(f"not shown at this width: {', '.join(hidden)} (a wider terminal, or --format csv/json, shows them)")
+        tables.append(table)
+    return tables, notes
 
 
 def _chart(report: Report) -> Any:
@@ -133,35 +167,43 @@ def _chart(report: Report) -> Any:
     return table
 
 
-def emit(report: Report, fmt: Format, output: Path | None, digits: int) -> None:
-    """Render ``report`` in ``fmt`` to the terminal, or to ``output`` (``-``: standard output)."""
-    from ..formats import render_text, to_json
+def emit(report: Report, fmt: str, output: Path | None, digits: int, siunitx: bool = False) -> None:
+    """Render ``report`` in ``fmt`` (see :func:`output_format`) to the terminal, or to ``output``
+    (``-``: standard output)."""
+    from ..formats import footnotes, render_text
 
     to_stdout = output is None or str(output) == "-"
-    if fmt == Format.table:
-        items = [_chart(report)] if report.chart else _tables(report, digits)
-        if to_stdout:
+    if fmt == "table":
+        terminal = to_stdout and out_console.is_terminal
+        if report.chart:
+            items, fit_notes = [_chart(report)], list[str]()
+        else:
+            items, fit_notes = _fitted(report, digits, out_console.width if terminal else None)
+        notes = [*fit_notes, *footnotes(report.rows, report.columns), *report.notes]
+        if terminal:
             for item in items:
                 out_console.print(item)
-            for n in report.notes:
-                out_console.print(f"[dim]{escape(n)}[/]", soft_wrap=True)
+            for n in notes:
+                out_console.print(f"[dim]{escape(n)}[/]", soft_wrap=True, highlight=False)
             return
         import io
 
         buf = io.StringIO()
-        con = Console(file=buf, width=FILE_TABLE_WIDTH, no_color=True)
+        measure = Console(width=UNBOUNDED_WIDTH)
+        width = max([measure.measure(item).maximum for item in items] + [1])
+        con = Console(file=buf, width=width, no_color=True)
         for item in items:
             con.print(item)
-        for n in report.notes:
-            con.print(n)
+        for n in notes:
+            con.print(n, soft_wrap=True)
         text = buf.getvalue()
-    elif fmt == Format.json and report.document is not None:
-        text = to_json(report.document) + "\n"
+    elif fmt in ("json", "jsonl") and report.document is not None:
+        text = render_text(report.document, [], fmt)
     else:
         cols = report.data_columns or (list(report.rows[0]) if report.rows else report.columns)
-        selected = [{c: r.get(c) for c in cols} for r in report.rows]
-        shown = min(digits, TEXT_TABLE_DIGITS) if fmt in (Format.markdown, Format.latex) else digits
-        text = render_text(selected, cols, fmt.value, digits=shown, title=report.title)
+        shown = report.columns if fmt in ("markdown", "latex") else cols
+        selected = [{c: r.get(c) for c in (cols if fmt not in ("markdown", "latex") else list(r))} for r in report.rows]
+        text = render_text(selected, shown, fmt, digits=digits, title=report.title, notes=report.notes, siunitx=siunitx)
     if to_stdout:
         sys.stdout.write(text)
         return

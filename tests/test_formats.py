@@ -1,0 +1,142 @@
+"""Outputs a paper and a script can rely on: the format from the suffix, JSON always a list,
+numbers for readers without e+06, the wide bound table, terminal tables that never cut a cell."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+from typer.testing import CliRunner
+
+from boundcalc.cli import app
+from boundcalc.cli.render import _fitted
+from boundcalc.formats import choose_format, human_number, mantissa_exponent
+from boundcalc.priors import PriorSource
+from boundcalc.reports import BoundRequest, LossInput, bound_report
+
+runner = CliRunner()
+BOUND = "bound -c 10 --loss 2.02,2.64,3.29,5 --k 31,63,127,4 -t 0.5"
+
+
+def run(args: str):
+    return runner.invoke(app, args.split())
+
+
+@pytest.mark.parametrize("suffix,fmt", [(".json", "json"), (".jsonl", "jsonl"), (".csv", "csv"), (".tsv", "tsv"),
+                                        (".md", "markdown"), (".tex", "latex"), (".txt", "table"), (".out", "table")])
+def test_output_suffix_chooses_the_format(tmp_path, suffix, fmt):
+    assert choose_format(None, f"x{suffix}") == fmt
+    out = tmp_path / f"b{suffix}"
+    res = run(f"{BOUND} -o {out}")
+    assert res.exit_code == 0, res.output
+    text = out.read_text()
+    if fmt == "json":
+        assert isinstance(json.loads(text), list)
+    elif fmt == "jsonl":
+        assert len([json.loads(line) for line in text.splitlines()]) == 16
+    elif fmt in ("csv", "tsv"):
+        rows = list(csv.DictReader(io.StringIO(text), delimiter="," if fmt == "csv" else "\t"))
+        assert len(rows) == 16 and rows[0]["method"] == "arora"
+    elif fmt == "latex":
+        assert text.startswith("\\begin{table}") and "\\toprule" in text
+    elif fmt == "markdown":
+        assert text.startswith("| K |")
+    else:
+        assert "┏" in text and "nozawa-sato" in text
+
+
+def test_format_and_suffix_must_agree(tmp_path):
+    res = run(f"{BOUND} -f csv -o {tmp_path / 'b.tex'}")
+    assert res.exit_code == 2 and "--format: csv was asked for, but the output file's suffix .tex means latex" in res.output
+    assert not (tmp_path / "b.tex").exists()
+    assert run(f"{BOUND} -f csv -o {tmp_path / 'b.dat'}").exit_code == 0
+
+
+@pytest.mark.parametrize("cmd", ["coverage -c 10 --k 31", "collision -c 10 --k 31", "draws -c 10", "presets",
+                                 "bound -c 10 --loss 2 --k 31", "negatives -c 10 --k 31"])
+def test_json_is_always_a_list(cmd):
+    res = run(f"{cmd} -f json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert isinstance(data, list) and data and all(isinstance(r, dict) for r in data)
+    lines = run(f"{cmd} -f jsonl").stdout.splitlines()
+    assert [json.loads(x) for x in lines] == data
+
+
+@given(st.floats(min_value=-1e300, max_value=1e300, allow_nan=False, allow_infinity=False).filter(lambda v: v != 0),
+       st.integers(1, 17))
+def test_human_numbers_round_to_the_digits_asked(v, digits):
+    mant, e = mantissa_exponent(v, digits)
+    back = float(mant) * (10.0 ** e if e is not None else 1.0)
+    assert back == pytest.approx(v, rel=10.0 ** (1 - digits) / 2 + 1e-15)
+    significant = len(mant.lstrip("-").replace(".", "").lstrip("0"))
+    assert significant <= digits
+    for style in ("text", "latex"):
+        assert "e" not in human_number(v, digits, style).replace("times", "")
+
+
+def test_human_number_styles():
+    assert human_number(1220350.0, 6, "text") == "1.22035×10⁶"
+    assert human_number(1220350.0, 6, "latex") == r"$1.22035\times10^{6}$"
+    assert human_number(1220350.0, 6, "siunitx") == "1.22035e6"
+    assert human_number(2.875, 6, "text") == "2.875" and human_number(3.0, 6, "text") == "3"
+    assert human_number(-0.00012345, 3, "text") == "−1.23×10⁻⁴"
+    assert human_number(math.inf, 6, "latex") == r"$\infty$" and human_number(7, 6, "latex") == "7"
+
+
+def test_latex_table_is_ready_for_a_paper():
+    res = run(f"{BOUND} -f latex")
+    text = res.stdout
+    assert res.exit_code == 0 and text.isascii()
+    assert "e+" not in text and "\\begin{tabular}{rrrrrr}" in text
+    assert "$K$ & $L_{\\mathrm{cont}}$ & Arora et al.\\ (2019)" in text
+    body = text.split("\\midrule")[1].split("\\bottomrule")[0].strip().splitlines()
+    assert len(body) == 4  # one row per K
+    assert "$^\\dagger$" in body[0] and "---" in body[3]  # d = 0 assumed; vacuous at K + 1 < C
+    assert "d(f) = 0 assumed" in text and "no finite bound" in text
+    digits9 = run(f"{BOUND} -f latex --digits 9").stdout
+    assert re.search(r"\d\.\d{8}", digits9)  # --digits is respected, not capped
+    s = run(f"{BOUND} -f latex --siunitx").stdout
+    assert "{SSSSSS}" in s and "{---}" in s and "{$K$}" in s
+
+
+def test_wide_layout_holds_the_long_layouts_numbers():
+    req = BoundRequest(PriorSource(classes=10), LossInput(loss=[2.02, 2.64], k=[31, 63]), temperature=0.5)
+    long, wide = bound_report(req, "long"), bound_report(req, "wide")
+    assert len(wide.rows) == 2 and wide.columns == ["k", "loss", "arora", "nozawa-sato", "ash", "bao"]
+    for r in long.rows:
+        w = next(x for x in wide.rows if x["k"] == r["k"])
+        assert w[r["method"]] == r["upper_bound"] and w[f"{r['method']}_status"] == r["status"]
+    res = run("bound -c 10 --loss 2.02 --k 31 --layout long -f markdown")
+    assert res.stdout.startswith("| K | method |")
+    wide_csv = list(csv.DictReader(io.StringIO(run("bound -c 10 --loss 2.02 --k 31 --layout wide -f csv").stdout)))
+    assert wide_csv[0]["arora_status"] == "assumes_d_zero" and float(wide_csv[0]["ash"]) > 0
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120])
+def test_terminal_tables_never_cut_a_cell(width):
+    req = BoundRequest(PriorSource(classes=100), LossInput(loss=[2.02, 2.64, 3.29], k=[31, 255, 4095]), temperature=0.5)
+    report = bound_report(req)
+    tables, notes = _fitted(report, 6, width)
+    con = Console(width=width, file=io.StringIO(), no_color=True)
+    for t in tables:
+        con.print(t)
+    text = con.file.getvalue()
+    assert "…" not in text
+    lines = text.splitlines()
+    assert all(len(line) <= width for line in lines[1:])  # the title may wrap; the table fits
+    for r in report.rows:
+        assert f"{r['upper_bound']:.6g}" in text if r["upper_bound"] is not None else True
+
+
+def test_piped_tables_keep_every_column():
+    res = run("bound -c 100 --log tests/data/logs/lightning_csv -m ash")
+    assert res.exit_code == 0 and "…" not in res.stdout
+    assert "k_per_step/version_0" in res.stdout and "k_in_hparams/version_0" in res.stdout
