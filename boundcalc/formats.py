@@ -116,7 +116,9 @@ def human_number(v: Any, digits: int, style: str) -> str:
     if style == "siunitx":
         return mant if e is None else f"{mant}e{e}"
     if e is None:
-        return mant.replace("-", "−") if style == "text" else mant
+        if style == "text":
+            return mant.replace("-", "−")
+        return f"${mant}$" if mant.startswith("-") else mant  # a minus sign, not a hyphen
     if style == "latex":
         return rf"${mant}\times10^{{{e}}}$"
     return f"{mant.replace('-', '−')}×10{str(e).translate(_SUPERSCRIPTS)}"
@@ -285,13 +287,23 @@ LATEX_LABELS = {
 }
 #: Unicode the text of a caption or cell may hold, as LaTeX (pdflatex reads ASCII only).
 _TEX_UNICODE = {"—": "---", "–": "--", "−": "-", "≤": r"$\le$", "≥": r"$\ge$", "×": r"$\times$",
-                "υ": r"$\upsilon$", "τ": r"$\tau$", "†": r"$^\dagger$", "∞": r"$\infty$", "≈": r"$\approx$"}
+                "υ": r"$\upsilon$", "τ": r"$\tau$", "†": r"$^\dagger$", "∞": r"$\infty$", "≈": r"$\approx$",
+                "⌈": r"$\lceil$", "⌉": r"$\rceil$", "·": r"$\cdot$", "…": r"\ldots{}", "→": r"$\to$", "μ": r"$\mu$",
+                "σ": r"$\sigma$", "ε": r"$\varepsilon$", "≠": r"$\neq$", "±": r"$\pm$", "²": r"$^2$", "̂": ""}
 _LATEX_ESCAPES = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
                   "~": r"\textasciitilde{}", "^": r"\^{}", "\\": r"\textbackslash{}"}
 
 
 def _tex(s: str) -> str:
-    return "".join(_LATEX_ESCAPES.get(ch) or _TEX_UNICODE.get(ch, ch) for ch in s)
+    """Text for LaTeX: specials escaped, the Unicode our reports use as LaTeX, anything else
+    outside ASCII as "?" (pdflatex would stop at it)."""
+    out = []
+    for ch in s:
+        t = _LATEX_ESCAPES.get(ch)
+        if t is None:
+            t = _TEX_UNICODE.get(ch, ch if ch.isascii() else "?")
+        out.append(t)
+    return "".join(out)
 
 
 def latex_label(key: str) -> str:

@@ -140,3 +140,12 @@ def test_piped_tables_keep_every_column():
     res = run("bound -c 100 --log tests/data/logs/lightning_csv -m ash")
     assert res.exit_code == 0 and "…" not in res.stdout
     assert "k_per_step/version_0" in res.stdout and "k_in_hparams/version_0" in res.stdout
+
+
+@pytest.mark.parametrize("cmd", ["coverage --prior imagenet1k --k 1000,7700,20000", "collision -c 100 --k 31,255",
+                                 "draws --prior cifar100", "presets", BOUND, "negatives --prior imagenet1k --k 65536",
+                                 "simulate -c 10 --k 31 --trials 2000 --seed 0", "bound -c 10 --loss 2 --k 31 --layout long"])
+def test_latex_is_plain_ascii_and_minus_signs_are_math(cmd):
+    text = run(f"{cmd} -f latex").stdout
+    assert text.startswith("\\begin{table}") and text.isascii() and "?" not in text
+    assert not re.search(r"(^|& )-\d", text, re.M)  # a negative number is $-1.5$, not a hyphen
