@@ -17,7 +17,7 @@ from .bounds import METHODS, Bound
 from .errors import InputError, MissingExtraError
 from .priors import Prior
 
-__all__ = ["bounds_figure", "coverage_figure", "negatives_figure", "save", "require_matplotlib", "SUFFIXES"]
+__all__ = ["bounds_figure", "coverage_figure", "negatives_figure", "save", "require_matplotlib", "SUFFIXES", "curve_style"]
 
 SUFFIXES = (".png", ".svg", ".pdf")
 _STYLE = {
@@ -49,65 +49,119 @@ def save(fig: Any, path: str | Path) -> Path:
     return p
 
 
+#: Colours for curves that are not one of the four methods: ten distinct (matplotlib's tab10),
+#: each paired with its own marker so that a grey-scale print still tells them apart.
+CURVE_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+                "#17becf")
+CURVE_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
+#: The bounds plot's y-axis reaches this factor above the upper quartile of the finite bounds:
+#: a bound beyond it (Arora's at small K explodes to 10^20 and more) is drawn at the top edge.
+INFORMATIVE_SPAN = 100.0
+
+
+def curve_style(i: int) -> dict[str, Any]:
+    """Colour and marker of the i-th curve (distinct for ten, then line styles change too)."""
+    return dict(color=CURVE_COLORS[i % 10], marker=CURVE_MARKERS[i % 10], ls=("-", "--", ":")[(i // 10) % 3])
+
+
 def bounds_figure(
-    rows: Sequence[Bound], measured_sup: dict[int, float] | None = None, title: str | None = None
+    rows: Sequence[Bound],
+    measured_sup: dict[int, float] | None = None,
+    title: str | None = None,
+    ylim: tuple[float, float] | None = None,
 ) -> tuple[Any, dict[str, list[tuple[int, float | None, str]]]]:
     """Upper bounds on L_sup against K (log–log axes), one line per method.
 
-    Vacuous points are drawn as crosses on the lower edge and bounds beyond the plotted range
-    as triangles on the upper edge, both labelled; none is dropped. Measured L_sup, when
-    given, is drawn as black dots. Returns (figure, data) with data[method] = list of
+    The y-axis keeps the informative range (the finite bounds up to :data:`INFORMATIVE_SPAN`
+    times their upper quartile, and any measured L_sup), or ``ylim``: a bound above it is a
+    triangle on the top edge with its value written beside it, a vacuous point (no finite bound)
+    a cross on the bottom edge. A bound that assumed d(f) = 0 (its true value is larger) is a
+    hollow marker. Each kind is in the legend, which sits outside the axes. Measured L_sup,
+    when given, is black dots. Returns (figure, data) with data[method] = list of
     (K, upper bound or None, status).
     """
     plt = require_matplotlib()
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, ax = plt.subplots(figsize=(8.4, 4.4))
     data: dict[str, list[tuple[int, float | None, str]]] = {}
     for b in rows:
         data.setdefault(b.method, []).append((b.k, b.upper_bound, b.status))
-    finite = [u for pts in data.values() for _, u, _ in pts if u is not None and math.isfinite(u) and u > 0]
-    if measured_sup:
-        finite += [v for v in measured_sup.values() if v > 0]
-    lo = min(finite) / 2 if finite else 0.1
-    hi_cap = max(finite) * 3 if finite else 10.0
-    marked_vacuous = marked_off = False
+    finite = sorted(u for pts in data.values() for _, u, _ in pts if u is not None and math.isfinite(u) and u > 0)
+    sups = [v for v in (measured_sup or {}).values() if v > 0]
+    if ylim is not None:
+        lo, hi = ylim
+        if not (0 < lo < hi and math.isfinite(hi)):
+            raise InputError(f"ylim: two numbers 0 < low < high, got {lo:g}, {hi:g}")
+    elif finite or sups:
+        shown = finite + sups
+        q3 = finite[(3 * len(finite)) // 4] if finite else max(sups)
+        hi = min(max(shown), INFORMATIVE_SPAN * max(q3, *sups) if sups else INFORMATIVE_SPAN * q3)
+        hi *= 2
+        lo = min(shown) / 2
+    else:
+        lo, hi = 0.1, 10.0
+    marks = {"vacuous": False, "clipped": False, "hollow": False}
     for method in [m for m in METHODS if m in data]:
         st = _STYLE[method]
-        pts = sorted(data[method])
+        pts = sorted(data[method], key=lambda t: t[0])
         ks = np.array([k for k, _, _ in pts], dtype=float)
-        ub = np.array([u if (u is not None and math.isfinite(u) and u <= hi_cap) else np.nan for _, u, _ in pts])
-        ax.plot(ks, ub, color=st["color"], marker=st["marker"], ms=4, lw=1.5, label=st["label"])
+        ub = np.array([u if (u is not None and math.isfinite(u)) else np.nan for _, u, _ in pts])
+        inside = np.where(ub <= hi, ub, np.nan)
+        ax.plot(ks, inside, color=st["color"], lw=1.5, label=st["label"])
+        hollow = np.array([s == "assumes_d_zero" for _, _, s in pts])
+        for sel, face in ((~hollow, st["color"]), (hollow, "white")):
+            ax.plot(ks[sel], inside[sel], ls="none", marker=st["marker"], ms=5, color=st["color"], mfc=face)
+        marks["hollow"] |= bool((hollow & ~np.isnan(inside)).any())
         vac = np.array([u is None for _, u, _ in pts])
-        off = np.array([u is not None and (not math.isfinite(u) or u > hi_cap) for _, u, _ in pts])
+        off = np.array([u is not None and (not math.isfinite(u) or u > hi) for _, u, _ in pts])
         if vac.any():
             ax.plot(ks[vac], np.full(vac.sum(), lo), ls="none", marker="x", ms=7, color=st["color"], clip_on=False)
-            marked_vacuous = True
+            marks["vacuous"] = True
         if off.any():
-            ax.plot(ks[off], np.full(off.sum(), hi_cap), ls="none", marker="^", ms=7, color=st["color"], clip_on=False)
-            marked_off = True
-    if marked_vacuous:
-        ax.plot([], [], ls="none", marker="x", color="grey", label="vacuous: no finite bound (lower edge)")
-    if marked_off:
-        ax.plot([], [], ls="none", marker="^", color="grey", label="beyond float64 (upper edge)")
-    if measured_sup:
-        mk = sorted(measured_sup)
-        ax.plot(mk, [measured_sup[k] for k in mk], ls="none", marker="o", color="black", ms=5, label="measured $L_{sup}$")
+            ax.plot(ks[off], np.full(off.sum(), hi), ls="none", marker="^", ms=7, color=st["color"], clip_on=False)
+            row = METHODS.index(method)  # one text line per method, so that values at one K don't overlap
+            for (k, u, _), o in zip(pts, off, strict=True):
+                if o:
+                    ax.annotate(_short(u), (k, hi), xytext=(5, -9 - 7 * row), textcoords="offset points", fontsize=6,
+                                color=st["color"])
+            marks["clipped"] = True
+    if marks["hollow"]:
+        ax.plot([], [], ls="none", marker="o", color="grey", mfc="white", label="hollow: d(f) = 0 assumed\n(true bound larger)")
+    if marks["vacuous"]:
+        ax.plot([], [], ls="none", marker="x", color="grey", label="no finite bound (bottom edge)")
+    if marks["clipped"]:
+        ax.plot([], [], ls="none", marker="^", color="grey", label="above the axis: value written\n(top edge)")
+    if sups:
+        mk = sorted(measured_sup or {})
+        ax.plot(mk, [(measured_sup or {})[k] for k in mk], ls="none", marker="o", color="black", ms=5,
+                label="measured $L_{sup}$")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
-    ax.set_ylim(lo, hi_cap)
+    ax.set_ylim(lo, hi)
     ax.set_xlabel("number of negatives $K$")
     ax.set_ylabel("upper bound on supervised loss $L_{sup}$")
-    ax.set_title(title or "Bounds on the supervised loss")
+    ax.set_title(title or "Bounds on the supervised loss", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig, data
 
 
+def _short(u: float | None) -> str:
+    if u is None or not math.isfinite(u):
+        return "> float64"
+    e = math.floor(math.log10(u))
+    return f"{u / 10**e:.1f}e{e}"
+
+
 def coverage_figure(
-    priors: Sequence[Prior], k_max: int, replace: bool = True, points: int = 600, title: str | None = None
+    priors: Sequence[Prior], k_max: int, replace: bool = True, points: int = 600, title: str | None = None,
+    logx: bool | None = None,
 ) -> tuple[Any, dict[str, dict[str, Any]]]:
-    """υ_{K+1} (top) and 1 − υ_{K+1} on a log axis (bottom) against K, for one or more priors,
-    with E[T] − 1 and the 50/90/99% quantiles (K needed) marked.
+    """υ_{K+1} (top) and 1 − υ_{K+1} on a log axis bounded by 1 (bottom) against K, for one or
+    more priors (ten distinct colour/marker pairs), with E[T] − 1 dashed and the 50/90/99%
+    quantiles (K needed) marked; the legend sits under the axes. ``logx`` puts K on a log axis
+    (default: when the smallest prior's C is below k_max / 50, where a linear axis would crush
+    its curve against the left edge).
 
     Returns (figure, data) with data[prior name] = dict(k, upsilon, one_minus_upsilon,
     expected_k, quantile_k).
@@ -117,12 +171,17 @@ def coverage_figure(
     if k_max < 1:
         raise InputError(f"k_max: must be at least 1, got {k_max}")
     plt = require_matplotlib()
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(6.4, 6.0), sharex=True)
+    if logx is None:
+        logx = min(p.n_classes for p in priors) < k_max / LOGX_RATIO
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(6.4, 6.4 + 0.22 * len(priors)), sharex=True)
     data = {}
-    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
+    floor = 1.0
     for i, p in enumerate(priors):
-        col = colors[i % len(colors)]
-        ks = np.unique(np.linspace(max(0, p.n_classes - 1), k_max, points).round().astype(np.int64))
+        style = curve_style(i)
+        col = style["color"]
+        first = max(1 if logx else 0, p.n_classes - 1)
+        grid = np.geomspace(first, max(k_max, first), points) if logx else np.linspace(first, max(k_max, first), points)
+        ks = np.unique(grid.round().astype(np.int64))
         ups = coverage_probability(ks + 1, p, replace)
         sf = coverage_sf(ks + 1, p, replace)
         t = cover_time(p, replace)
@@ -130,27 +189,43 @@ def coverage_figure(
         ek = t.mean() - 1
         data[p.name] = dict(k=ks, upsilon=ups, one_minus_upsilon=sf, expected_k=ek, quantile_k=qk)
         label = f"{p}: E[T]−1 = {ek:.0f}, 99% at K = {qk[0.99]:.0f}"
-        ax1.plot(ks, ups, color=col, lw=1.6, label=label)
-        ax2.plot(ks, np.where(sf > 0, sf, np.nan), color=col, lw=1.6, label=label)
-        ax1.axvline(ek, color=col, ls="--", lw=1)
+        ax1.plot(ks, ups, color=col, ls=style["ls"], lw=1.6, label=label)
+        ax2.plot(ks, np.where(sf > 0, sf, np.nan), color=col, ls=style["ls"], lw=1.6)
+        ax1.axvline(ek, color=col, ls="--", lw=0.9, alpha=0.8)
         inside = [q for q, k in qk.items() if k <= k_max]
-        ax1.plot([qk[q] for q in inside], inside, ls="none", marker="o", ms=4, color=col)
-        ax2.plot([qk[q] for q in inside], [1 - q for q in inside], ls="none", marker="o", ms=4, color=col)
+        ax1.plot([qk[q] for q in inside], inside, ls="none", marker=style["marker"], ms=5, color=col)
+        ax2.plot([qk[q] for q in inside], [1 - q for q in inside], ls="none", marker=style["marker"], ms=5, color=col)
+        positive = np.asarray(sf)[np.asarray(sf) > 0]
+        if positive.size:
+            floor = min(floor, float(positive.min()))
     for q in (0.5, 0.9, 0.99):
         ax1.axhline(q, color="grey", ls=":", lw=0.8)
         ax2.axhline(1 - q, color="grey", ls=":", lw=0.8)
     ax1.set_ylabel(r"coverage $\upsilon_{K+1}$")
     ax1.set_ylim(-0.02, 1.02)
     ax2.set_yscale("log")
+    ax2.set_ylim(max(floor / 3, ONE_MINUS_UPSILON_FLOOR), 1.5)  # 1 − υ ≤ 1
     ax2.set_ylabel(r"$1-\upsilon_{K+1}$")
-    ax2.set_xlabel("number of negatives $K$")
-    ax1.set_title(title or "Probability that K+1 draws contain every class")
-    ax1.legend(fontsize=7, loc="upper left")
+    ax2.set_xlabel("number of negatives $K$" + (" (log scale)" if logx else ""))
+    if logx:
+        ax2.set_xscale("log")
+    ax1.set_title(title or "Probability that K+1 draws contain every class", fontsize=10)
     for ax in (ax1, ax2):
         ax.grid(True, alpha=0.3)
-    fig.text(0.01, 0.005, "dashed: E[T]−1;  dots: the K at which υ reaches 50%, 90%, 99% (dotted levels)", fontsize=7)
-    fig.tight_layout(rect=(0, 0.02, 1, 1))
+    note = "dashed: E[T]−1;  markers: the K at which υ reaches 50%, 90%, 99% (dotted levels)"
+    legend = fig.legend(*ax1.get_legend_handles_labels(), loc="lower center", fontsize=7, frameon=False,
+                        bbox_to_anchor=(0.5, 0.0), title=note, title_fontsize=7)
+    fig.canvas.draw()  # the legend's height, to keep the axes above it
+    top = legend.get_window_extent().transformed(fig.transFigure.inverted()).y1
+    fig.tight_layout(rect=(0, top + 0.01, 1, 1))
     return fig, data
+
+
+#: The coverage plot switches K to a log axis when k_max exceeds the smallest C by this factor.
+LOGX_RATIO = 50
+#: Lowest 1 − υ the coverage plot shows: below it, far past any target a user sets, the curves
+#: leave through the bottom edge instead of stretching the axis over hundreds of decades.
+ONE_MINUS_UPSILON_FLOOR = 1e-12
 
 
 #: Points on the K axis of the negatives figure (log-spaced whole numbers).

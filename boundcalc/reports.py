@@ -351,13 +351,14 @@ def _reduce_note(runs: Sequence[Any]) -> str:
     return f"loss: {said} of each run at each K (reduce: {how}; set with --reduce)"
 
 
-def plot_bounds(req: BoundRequest, output: str | Path, title: str | None = None) -> Path:
+def plot_bounds(req: BoundRequest, output: str | Path, title: str | None = None,
+                ylim: tuple[float, float] | None = None) -> Path:
     """Draw every bound against K (see :func:`boundcalc.plotting.bounds_figure`) into ``output``."""
     from .plotting import bounds_figure, save
 
     p, bounds, _ = _bounds(req)
     measured = {b.k: b.measured_sup for b in bounds if b.measured_sup is not None}
-    fig, _ = bounds_figure(bounds, measured or None, title or f"Bounds on the supervised loss — {p}")
+    fig, _ = bounds_figure(bounds, measured or None, title or f"Bounds on the supervised loss — {p}", ylim)
     with renamed_arguments({"path": "output"}):
         return save(fig, output)
 
@@ -487,6 +488,7 @@ class CoveragePlotRequest:
     priors: Sequence[PriorSource]
     k_max: int
     replace: bool = True
+    logx: bool | None = None
 
 
 #: Rows of the terminal coverage chart (K from 0 to k_max).
@@ -517,7 +519,7 @@ def plot_coverage(req: CoveragePlotRequest, output: str | Path, title: str | Non
     from .plotting import coverage_figure, save
 
     priors = _plot_priors(req)
-    fig, _ = coverage_figure(priors, req.k_max, req.replace, title=title)
+    fig, _ = coverage_figure(priors, req.k_max, req.replace, title=title, logx=req.logx)
     with renamed_arguments({"path": "output"}):
         return save(fig, output)
 

@@ -94,7 +94,52 @@ def test_bounds_figure_keeps_vacuous_and_off_scale_points():
     arora = dict((k, (u, s)) for k, u, s in data["arora"])
     assert arora[5] == (None, "vacuous") and arora[20000][0] == math.inf
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert any("vacuous" in t for t in labels) and any("float64" in t for t in labels)
+    assert any("no finite bound" in t for t in labels) and any("above the axis" in t for t in labels)
+    assert "> float64" in [t.get_text() for t in fig.axes[0].texts]
+
+
+def test_bounds_figure_keeps_the_informative_range():
+    """Arora's bound at K + 1 just above C is ~1e22; the axis stays where the other bounds are,
+    the exploded point is marked at the top edge with its value, and d = 0 points are hollow."""
+    pytest.importorskip("matplotlib")
+    from boundcalc.bounds import compute_bounds
+    from boundcalc.plotting import bounds_figure
+
+    ks = [64, 128, 256, 512, 1024]
+    rows = compute_bounds([4.2, 4.4, 4.7, 5.0, 5.4], ks, 100, temperature=0.5)
+    fig, _ = bounds_figure(rows)
+    ax = fig.axes[0]
+    lo, hi = ax.get_ylim()
+    exploded = max(b.upper_bound for b in rows if b.upper_bound is not None)
+    assert exploded > 1e20 and hi < 1e8 and lo > 0
+    assert any(t.get_text().startswith(f"{exploded / 10 ** math.floor(math.log10(exploded)):.1f}e") for t in ax.texts)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("d(f) = 0 assumed" in t for t in labels)
+    legend_box = ax.get_legend().get_window_extent()
+    assert legend_box.x0 >= ax.get_window_extent().x1  # outside the data area
+    fig2, _ = bounds_figure(rows, ylim=(1.0, 1e30))
+    assert fig2.axes[0].get_ylim() == pytest.approx((1.0, 1e30))
+    with pytest.raises(ValueError, match="ylim"):
+        bounds_figure(rows, ylim=(10.0, 1.0))
+
+
+def test_coverage_figure_ten_priors_readable():
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_hex
+
+    from boundcalc.plotting import coverage_figure
+    from boundcalc.priors import Prior
+
+    priors = [Prior.uniform(c) for c in (5, 10, 20, 50, 100, 200, 300, 500, 700, 1000)]
+    fig, data = coverage_figure(priors, 12000, points=60)
+    top, bottom = fig.axes
+    colors = {to_hex(line.get_color()) for line in top.get_lines() if line.get_label() and not line.get_label().startswith("_")}
+    assert len(colors) == 10
+    assert bottom.get_ylim()[1] <= 1.5 and bottom.get_xscale() == "log"  # 1 − υ ≤ 1; C = 5 not crushed
+    legend = fig.legends[0].get_window_extent()
+    assert legend.y1 <= bottom.get_window_extent().y0  # under the axes: hides no marker
+    fig_lin, _ = coverage_figure(priors[-1:], 12000, points=60, logx=False)
+    assert fig_lin.axes[1].get_xscale() == "linear"
 
 
 def test_plot_errors():

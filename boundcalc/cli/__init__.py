@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
+from ..errors import InputError
 from ..formats import default_layout
 from ..priors import PriorSource
 from ..reports import (
@@ -269,12 +270,20 @@ def plot_bounds_command(
     req: BoundRequest,
     output: Annotated[Path, typer.Option("--output", "-o", help="Figure file: .png, .svg or .pdf.")],
     title: Title = None,
+    ylim: Annotated[str | None, typer.Option(
+        "--ylim", help="y-axis range LOW,HIGH (default: the informative range; bounds above it marked at the edge).")] = None,
 ) -> None:
     """Every bound against K on log axes; vacuous points marked, measured L_sup as dots.
 
     Example: [bold]boundcalc plot bounds --classes 10 --loss 2.02,2.64,3.29 --k 31,63,127 --d -1.16,-1.17,-1.18 -t 0.5 -o bounds.png[/]
     """
-    err_console.print(f"wrote {plot_bounds(req, output, title)}")
+    limits = None
+    if ylim is not None:
+        lo_hi = parse_float_list(ylim, "--ylim")
+        if len(lo_hi) != 2:
+            raise InputError(f"ylim: two numbers LOW,HIGH, got {ylim!r}")
+        limits = (lo_hi[0], lo_hi[1])
+    err_console.print(f"wrote {plot_bounds(req, output, title, limits)}")
 
 
 @plot_app.command("coverage")
@@ -288,6 +297,8 @@ def plot_coverage_command(
     without_replacement: WithoutReplacement = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Figure file (.png, .svg, .pdf); without it, a terminal chart.")] = None,
     title: Title = None,
+    logx: Annotated[bool | None, typer.Option(
+        "--logx/--linear-x", help="K on a log axis (default: when k-max exceeds the smallest C fifty-fold).")] = None,
 ) -> None:
     """Coverage υ_{K+1} and 1 − υ against K, E[T] and the 50/90/99% points marked; several priors share one plot.
 
@@ -295,7 +306,7 @@ def plot_coverage_command(
     """
     sources = [PriorSource(classes=c) for c in classes] + [PriorSource(preset=n) for n in prior]
     sources += [PriorSource(prior_file=f) for f in prior_file] + [PriorSource(labels=f) for f in labels]
-    req = CoveragePlotRequest(sources, k_max, not without_replacement)
+    req = CoveragePlotRequest(sources, k_max, not without_replacement, logx)
     if output is None:
         emit(coverage_chart_report(req), "table", None, 4)
     else:
