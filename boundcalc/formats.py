@@ -291,12 +291,30 @@ _TEX_UNICODE = {"—": "---", "–": "--", "−": "-", "≤": r"$\le$", "≥": r
                 "⌈": r"$\lceil$", "⌉": r"$\rceil$", "·": r"$\cdot$", "…": r"\ldots{}", "→": r"$\to$", "μ": r"$\mu$",
                 "σ": r"$\sigma$", "ε": r"$\varepsilon$", "≠": r"$\neq$", "±": r"$\pm$", "²": r"$^2$", "̂": ""}
 _LATEX_ESCAPES = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-                  "~": r"\textasciitilde{}", "^": r"\^{}", "\\": r"\textbackslash{}"}
+                  "~": r"\textasciitilde{}", "^": r"\^{}", "\\": r"\textbackslash{}", "\x02": "{}"}
 
 
 def _tex(s: str) -> str:
-    """Text for LaTeX: specials escaped, the Unicode our reports use as LaTeX, anything else
-    outside ASCII as "?" (pdflatex would stop at it)."""
+    """Text for LaTeX: the symbols of :data:`_TEX_WORDS` in math mode, specials escaped, the
+    Unicode our reports use as LaTeX, anything else outside ASCII as "?" (pdflatex would stop
+    at it)."""
+    for word, math_word in _TEX_WORDS.items():
+        s = s.replace(word, "\0" + math_word + "\0")
+    out = []
+    for piece_index, piece in enumerate(s.split("\0")):
+        if piece_index % 2:  # a symbol already in LaTeX
+            out.append(piece)
+            continue
+        out.append(_tex_chars(piece.replace("--", "-\x02-")))  # an option's "--", not an en dash
+    return "".join(out)
+
+
+#: Symbols our captions and notes write in text, as the papers write them.
+_TEX_WORDS = {"L_sup": r"$L_{\mathrm{sup}}$", "L_cont": r"$L_{\mathrm{cont}}$", "L_sub": r"$L_{\mathrm{sub}}$",
+              "υ_(K+1)": r"$\upsilon_{K+1}$", "τ_K": r"$\tau_K$"}
+
+
+def _tex_chars(s: str) -> str:
     out = []
     for ch in s:
         t = _LATEX_ESCAPES.get(ch)

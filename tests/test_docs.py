@@ -45,3 +45,37 @@ def test_markdown_links_between_docs_resolve():
     for page in ROOT.glob("docs/*.md"):
         for link in re.findall(r"\]\(([\w.-]+\.md)\)", page.read_text()):
             assert (page.parent / link).is_file(), f"{page.name} links to {link}"
+
+
+def readme_commands() -> list[str]:
+    """Every boundcalc command line of the README: console lines ("$ boundcalc …"), inline code
+    spans and the Quick start's (after its last "&&"); prose mentions with "…" are not commands."""
+    text = (ROOT / "README.md").read_text()
+    found = re.findall(r"^\$ (boundcalc .+)$", text, re.M) + re.findall(r"`(boundcalc [^`]+)`", text)
+    found += [line.rsplit("&& ", 1)[1] for line in text.splitlines() if line.startswith("python3 -m venv") and "boundcalc " in line]
+    named = {"boundcalc measure"}  # prose naming a command, not a command line
+    return sorted({c for c in found if "…" not in c and c not in named})
+
+
+def test_readme_has_commands():
+    assert len(readme_commands()) >= 15
+
+
+@pytest.mark.parametrize("command", readme_commands())
+def test_readme_command_runs_as_written(command, tmp_path, monkeypatch):
+    """From the repository root, as a reader would paste it (outputs land in a scratch folder)."""
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from boundcalc.cli import app
+
+    if " plot " in f" {command} " and " -o " in command:
+        pytest.importorskip("matplotlib")
+    if "measure" in command:
+        pytest.importorskip("torch")
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    res = CliRunner().invoke(app, shlex.split(command)[1:])
+    assert res.exit_code == 0, f"{command}\n{res.output}"
