@@ -350,9 +350,12 @@ def to_latex(rows: Sequence[dict], columns: Sequence[str], digits: int = 6, capt
             v = r.get(c)
             is_number = isinstance(v, (int, float)) and not isinstance(v, bool)
             text = human_number(v, digits, style) if is_number else _tex(cell(v, digits))
-            text = _marked(r, c, text, r"\rlap{$^\dagger$}" if siunitx else r"$^\dagger$")
-            if text == MISSING_MARK:
-                text = "{---}" if siunitx and n else "---"
+            marked = _marked(r, c, text, r"$^\dagger$")
+            if marked == MISSING_MARK:
+                marked = "{---}" if siunitx and n else "---"
+            elif siunitx and n and marked != text:  # an S column parses numbers only: typeset this one
+                marked = "{\\num{" + text + "}$^\\dagger$}"
+            text = marked
             cells.append(text)
         out.append(" & ".join(cells) + r" \\")
     out += [r"\bottomrule", r"\end{tabular}"]

@@ -149,3 +149,17 @@ def test_latex_is_plain_ascii_and_minus_signs_are_math(cmd):
     text = run(f"{cmd} -f latex").stdout
     assert text.startswith("\\begin{table}") and text.isascii() and "?" not in text
     assert not re.search(r"(^|& )-\d", text, re.M)  # a negative number is $-1.5$, not a hyphen
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdflatex") is None, reason="pdflatex not installed")
+@pytest.mark.parametrize("extra", ["", "--siunitx"])
+def test_latex_compiles_in_a_paper(tmp_path, extra):
+    import subprocess
+
+    table = run(f"{BOUND} -f latex {extra}").stdout
+    (tmp_path / "t.tex").write_text(table)
+    (tmp_path / "paper.tex").write_text("\\documentclass{article}\\usepackage{booktabs,amsmath,amssymb,siunitx}"
+                                        "\\begin{document}\\input{t.tex}\\end{document}\n")
+    res = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout[-2000:]
