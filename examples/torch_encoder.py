@@ -13,6 +13,8 @@ Replace them with your own encoder and data loader.
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 
 CLASSES, DIM, PER_CLASS, BATCH = 4, 16, 64, 32
@@ -31,10 +33,15 @@ def _augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return x + 0.3 * torch.randn(x.shape, generator=g)
 
 
-def make_loader(seed: int = 1) -> list[tuple[list[torch.Tensor], torch.Tensor]]:
-    """Batches of (two augmented views, labels)."""
+_calls = itertools.count(1)
+
+
+def make_loader(seed: int | None = None) -> list[tuple[list[torch.Tensor], torch.Tensor]]:
+    """Batches of (two augmented views, labels), the samples always in the same order. Each call
+    draws fresh augmentations (seeds 1, 2, … in turn, so runs are reproducible), as a real data
+    loader with random augmentations does: `--passes` and `--augmentations` rely on it."""
     x, y = _data()
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(next(_calls) if seed is None else seed)
     return [([_augment(x[i : i + BATCH], g), _augment(x[i : i + BATCH], g)], y[i : i + BATCH]) for i in range(0, len(y), BATCH)]
 
 
@@ -57,7 +64,6 @@ def make_encoder(steps: int = 60) -> torch.nn.Module:
 
 
 if __name__ == "__main__":
-    from boundcalc.measure import extract_features, measure
+    from boundcalc.measure import measure_encoder
 
-    z1, z2, y = extract_features(make_encoder(), make_loader())
-    print(measure(z1, z2, y, k=15, temperature=0.5))
+    print(measure_encoder(make_encoder(), make_loader, k=15, temperature=0.5, passes=2, augmentations=10))

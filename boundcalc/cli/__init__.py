@@ -36,7 +36,6 @@ from ..reports import (
     simulate_report,
 )
 from .options import (
-    Classes,
     Digits,
     Fmt,
     KList,
@@ -53,7 +52,7 @@ from .options import (
     uses,
 )
 from .parse import parse_float_list, parse_int_list
-from .render import Layout, command, emit, err_console, out_console, output_format
+from .render import Layout, command, emit, err_console, out_console, output_format, progress_bar
 
 __all__ = ["app", "plot_app", "main"]
 
@@ -182,14 +181,9 @@ def simulate(
 
     Example: [bold]boundcalc simulate --classes 10 --k 31 --trials 100000 --seed 0[/]
     """
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
     req = SimulateRequest(source, k, trials, seed, not without_replacement)
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn(), console=err_console,
-                   transient=True, disable=not err_console.is_terminal)
-    with bar:
-        task = bar.add_task("simulating", total=3 * max(trials, 0))
-        report = simulate_report(req, lambda done: bar.advance(task, done))
+    with progress_bar("simulating", total=3 * max(trials, 0)) as advance:
+        report = simulate_report(req, advance)
     emit(report, output_format(fmt, output), output, digits)
 
 
@@ -199,14 +193,21 @@ def measure(
     k: Annotated[int, typer.Option("--k", "-k", help="Negatives K: batches of K+1 rows.")],
     temperature: Annotated[float, typer.Option("--temperature", "-t", help="Temperature t of the scores.")],
     features: Annotated[tuple[Path, Path] | None, typer.Option("--features", help="Two views' features Z1 Z2 (N×D, .npy or .pt).")] = None,
-    labels: Annotated[Path | None, typer.Option("--labels", help="Labels Y (N integers 0..C−1, .npy or .pt).")] = None,
+    labels: Annotated[Path | None, typer.Option("--labels", help="Labels Y (N integer class ids, .npy or .pt).")] = None,
     encoder: Annotated[str | None, typer.Option("--encoder", help="module:factory returning the encoder (instead of --features).")] = None,
     data: Annotated[str | None, typer.Option("--data", help="module:factory returning a loader of (views, labels).")] = None,
     means: Annotated[Path | None, typer.Option("--means", help="Mean-classifier weights μ (C×D); default: class means of the features.")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", "-s", help="Shuffle the rows with this seed before batching.")] = None,
+    averaged_features: Annotated[Path | None, typer.Option(
+        "--averaged-features", help="N×D features averaged over independent augmentations (m for μ and d).")] = None,
+    augmentations: Annotated[int, typer.Option(
+        "--augmentations", min=0, help="With --encoder: m from this many independent augmentations (the authors: 10).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Seed of the row shuffle and the bootstrap.")] = 0,
+    keep_order: Annotated[bool, typer.Option("--keep-order", help="Batch the rows as given (pre-batched features), no shuffle.")] = False,
+    passes: Annotated[int, typer.Option("--passes", min=1, help="Pool this many reshuffled passes (with --encoder: fresh augmentations).")] = 1,
+    bootstrap: Annotated[int | None, typer.Option("--bootstrap", min=0, help="Bootstrap replicates for the 95% intervals (0: none; default 400).")] = None,
     device: Annotated[str | None, typer.Option("--device", help="cpu, cuda, cuda:1 … (default: CUDA when present).")] = None,
     amp: Annotated[bool, typer.Option("--amp", help="Automatic mixed precision when running --encoder.")] = False,
-    classes: Classes = None,
+    classes: Annotated[int | None, typer.Option("--classes", "-c", help="Number of classes C (labels 0..C−1; default: the distinct labels).")] = None,
     prior: Preset = None,
     prior_file: PriorFile = None,
     method: Method = "all",
@@ -214,16 +215,19 @@ def measure(
     output: Output = None,
     digits: Annotated[int, typer.Option("--digits", min=1, max=17, help="Significant digits in table output.", rich_help_panel="Output")] = 6,
 ) -> None:
-    """Measure every term of the bounds from saved features (or an encoder), then the bounds.
+    """Measure every term of the bounds from saved features (or an encoder), with 95% intervals; then the bounds.
 
     Example: [bold]boundcalc measure --features z1.npy z2.npy --labels y.npy --k 255 --temperature 0.5[/]
 
     From your encoder: [bold]boundcalc measure --encoder examples.torch_encoder:make_encoder --data examples.torch_encoder:make_loader --k 15 -t 0.5[/]
     """
-    given = any(x is not None for x in (classes, prior, prior_file))
+    given = any(x is not None for x in (prior, prior_file))
     req = MeasureRequest(k, temperature, features, labels, encoder, data, means, seed, device, amp,
-                         PriorSource(classes, prior, prior_file) if given else None, method)
-    emit(measure_report(req), output_format(fmt, output), output, digits)
+                         PriorSource(None, prior, prior_file) if given else None, method, classes, averaged_features,
+                         augmentations, keep_order, passes, bootstrap)
+    with progress_bar("measuring") as advance:
+        report = measure_report(req, advance)
+    emit(report, output_format(fmt, output), output, digits)
 
 
 Fractions = Annotated[str, typer.Option("--fraction", help="Hardest fractions of the K negatives (comma list).")]

@@ -5,7 +5,8 @@ import re
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from functools import wraps
 from pathlib import Path
@@ -18,7 +19,7 @@ from rich.markup import escape
 from ..errors import BoundcalcError
 from ..reports import Report
 
-__all__ = ["Format", "Layout", "emit", "output_format", "fail", "command", "out_console", "err_console", "option_name"]
+__all__ = ["Format", "Layout", "emit", "output_format", "progress_bar", "fail", "command", "out_console", "err_console", "option_name"]
 
 out_console = Console()
 err_console = Console(stderr=True)
@@ -53,6 +54,7 @@ OPTION_NAMES = {
     "q": "--quantiles",
     "replace": "--without-replacement",
     "n_classes": "--classes",
+    "num_classes": "--classes",
     "prior": "--classes/--prior/--prior-file/--labels",
     "fractions": "--fraction",
 }
@@ -96,6 +98,38 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
                 _say_warnings(caught)
 
     return wrapper
+
+
+#: A progress bar appears only once a task has run this long (seconds): quick commands stay quiet.
+PROGRESS_DELAY = 1.0
+
+
+@contextmanager
+def progress_bar(description: str, total: float | None = None) -> Iterator[Callable[[int], None]]:
+    """A callback ``advance(n)`` for the library's ``progress`` argument; on a terminal, once the
+    task has run for PROGRESS_DELAY seconds, it drives a transient rich bar on stderr."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    start = time.monotonic()
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TimeRemainingColumn(), console=err_console, transient=True)
+    task = bar.add_task(description, total=total)
+    shown = False
+
+    def advance(n: int) -> None:
+        nonlocal shown
+        bar.advance(task, n)
+        if not shown and err_console.is_terminal and time.monotonic() - start > PROGRESS_DELAY:
+            bar.start()
+            shown = True
+
+    try:
+        yield advance
+    finally:
+        if shown:
+            bar.stop()
 
 
 def _say_warnings(caught: list[warnings.WarningMessage]) -> None:
