@@ -55,10 +55,14 @@ HARD_FRACTIONS = (0.001, 0.01, 0.05, 0.1)
 #: Bootstrap replicates by default: enough for 95% percentile intervals to settle to about a
 #: tenth of their width, and cheap, since they resample per-batch sums, not features.
 DEFAULT_BOOTSTRAP = 400
+#: Anchors per batch whose negatives are ranked for the hardness bands: ranking costs a top-k
+#: selection per anchor (about three B×B matmuls for all B), so past this many anchors per batch
+#: — a random sample of the batch after the shuffle — the bands are estimated from the sample.
+HARDNESS_ROWS = 256
 #: Per-batch sums kept by the measurement (columns of the batch-sum matrix).
 _SUMS = ["l_cont", "covered", "sup", "sub", "collision", "repeated", "d", "l_sup", "correct", "anchors",
          "correct_two_views", "curl_anchors", "curl_l_cont", "curl_sub",
-         *[f"same_hardest_{i}" for i in range(len(HARD_FRACTIONS))], "same_rest", "same_all"]
+         *[f"same_hardest_{i}" for i in range(len(HARD_FRACTIONS))], "same_rest", "hardness_anchors"]
 _I = {name: i for i, name in enumerate(_SUMS)}
 #: The measured terms, in reporting order (each has a 95% bootstrap interval).
 TERMS = ["l_cont", "upsilon", "tau", "sup_part", "sub_part", "collision_term", "d", "lower_bound", "l_sup_covered",
@@ -380,21 +384,24 @@ def _measure_passes(
 
 def _pairs(u: Any, v: Any, y: Any, b: int, t: float, chunk: int, marks: list[int], out: Any) -> Any:
     """Per batch: Σ −log softmax (L_cont), collisions, the CURL anchors' L_cont and the same-class
-    negatives among the hardest; returns each anchor's own-class count in its batch."""
+    negatives among the hardest (on the first HARDNESS_ROWS anchors of each batch, a random
+    sample after the shuffle); returns each anchor's own-class count in its batch."""
     torch = require_torch()
     nb = u.shape[0] // b
-    ub, vb, yb = u.view(nb, b, -1), v.view(nb, b, -1), y.view(nb, b)
+    ub, vb, yb = (u / t).view(nb, b, -1), v.view(nb, b, -1), y.view(nb, b)  # 1/t folded into u
     own = torch.empty(nb, b, dtype=torch.float64, device=u.device)
     top = min(max(marks), b - 1)
     if b * b <= chunk:
-        pieces = [(s, min(s + max(1, chunk // (b * b)), nb), 0, b) for s in range(0, nb, max(1, chunk // (b * b)))]
+        per = max(1, chunk // (b * b))
+        pieces = [(s, min(s + per, nb), 0, b) for s in range(0, nb, per)]
     else:
         rows = max(1, chunk // b)
         pieces = [(s, s + 1, r, min(r + rows, b)) for s in range(nb) for r in range(0, b, rows)]
     for g0, g1, r0, r1 in pieces:
-        scores = torch.matmul(ub[g0:g1, r0:r1], vb[g0:g1].transpose(1, 2)) / t  # (G, R, B)
-        rows_idx = torch.arange(r0, r1, device=u.device)
-        diag = scores[:, torch.arange(r1 - r0, device=u.device), rows_idx]
+        scores = torch.matmul(ub[g0:g1, r0:r1], vb[g0:g1].transpose(1, 2))  # (G, R, B)
+        local = torch.arange(r1 - r0, device=u.device)
+        cols = torch.arange(r0, r1, device=u.device)
+        diag = scores[:, local, cols]
         lc = (torch.logsumexp(scores, dim=2) - diag).double()  # (G, R)
         same = yb[g0:g1, r0:r1, None] == yb[g0:g1, None, :]  # (G, R, B), self included
         count = same.sum(2).double()
@@ -406,15 +413,16 @@ def _pairs(u: Any, v: Any, y: Any, b: int, t: float, chunk: int, marks: list[int
         sel[:, _I["repeated"]] += (~alone).double().sum(1)
         sel[:, _I["curl_anchors"]] += alone.double().sum(1)
         sel[:, _I["curl_l_cont"]] += (lc * alone).sum(1)
-        if top >= 1:
-            neg = scores.clone()
-            neg[:, torch.arange(r1 - r0, device=u.device), rows_idx] = -math.inf
+        h1 = min(r1, HARDNESS_ROWS) - r0
+        if top >= 1 and h1 > 0:
+            neg = scores[:, :h1]
+            neg[:, local[:h1], cols[:h1]] = -math.inf  # the positive is not a negative (scores are spent)
             idx = torch.topk(neg, top, dim=2).indices
-            hit = torch.gather(same, 2, idx).double().cumsum(2)  # same-class among the hardest 1..top
+            hit = torch.gather(same[:, :h1], 2, idx).double().cumsum(2)  # same-class among the hardest 1..top
             for j, mk in enumerate(marks):
                 sel[:, _I[f"same_hardest_{j}"]] += hit[:, :, min(mk, top) - 1].sum(1)
-            sel[:, _I["same_rest"]] += (count - 1 - hit[:, :, -1]).sum(1)
-        sel[:, _I["same_all"]] += (count - 1).sum(1)
+            sel[:, _I["same_rest"]] += (count[:, :h1] - 1 - hit[:, :, -1]).sum(1)
+            sel[:, _I["hardness_anchors"]] += h1
     return own.view(-1)
 
 
@@ -466,11 +474,11 @@ def _terms(s: np.ndarray, k: int, marks: list[int]) -> dict[str, np.ndarray]:
         }
         out["lower_bound"] = 0.5 * (out["sup_part"] + out["sub_part"] + out["collision_term"]) + out["d"]
         out["arora_lower_bound"] = out["curl_sub_part"] + out["collision_term"] + out["d"]
+        ranked = col["hardness_anchors"]
         for j, mk in enumerate(marks):
-            out[f"same_hardest_{j}"] = col[f"same_hardest_{j}"] / (n * mk)
+            out[f"same_hardest_{j}"] = col[f"same_hardest_{j}"] / (ranked * mk)
         rest = k - marks[-1]
-        out["same_rest"] = np.where(rest > 0, col["same_rest"] / (n * max(rest, 1)), np.nan)
-        out["same_all"] = col["same_all"] / (n * k)
+        out["same_rest"] = np.where(rest > 0, col["same_rest"] / (ranked * max(rest, 1)), np.nan)
     return out
 
 
