@@ -179,7 +179,7 @@ def footnotes(rows: Sequence[dict], columns: Sequence[str]) -> list[str]:
 def _numeric(rows: Sequence[dict], c: str) -> bool:
     vals = [_clean(r.get(c)) for r in rows]
     return any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals) and not any(
-        isinstance(v, str) for v in vals)
+        isinstance(v, str) and v != "⋮" for v in vals)  # "⋮" stands for rows left out of a long table
 
 
 def to_markdown(rows: Sequence[dict], columns: Sequence[str], digits: int = 6, notes: Sequence[str] = ()) -> str:

@@ -163,3 +163,11 @@ def test_latex_compiles_in_a_paper(tmp_path, extra):
     res = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout[-2000:]
+
+
+def test_long_tables_are_summarised_and_files_keep_every_row():
+    res = run("coverage -c 10 --k 0..999")
+    assert res.exit_code == 0 and "1,000 rows: the first and last 10 shown" in res.stdout
+    assert len(res.stdout.splitlines()) < 40 and "⋮" in res.stdout and "│ 999 │" in res.stdout.replace("  ", " ")
+    rows = list(csv.DictReader(io.StringIO(run("coverage -c 10 --k 0..999 -f csv").stdout)))
+    assert len(rows) == 1000

@@ -27,6 +27,12 @@ err_console = Console(stderr=True)
 #: Fewest columns a terminal table keeps before it turns to quantity/value pairs: the leading
 #: columns of every report are what a row is about and its main value (K, method, loss, bound).
 MIN_TABLE_COLUMNS = 4
+#: Tables with more rows than this are summarised in table format (their first and last
+#: SUMMARY_ROWS rows): drawing 10^5 rows takes rich most of a minute and no one reads them there.
+MAX_TABLE_ROWS = 200
+SUMMARY_ROWS = 10
+#: The cell of the row that stands for the rows left out.
+ELIDED = "⋮"
 #: Width of the console that measures a table's natural width (a pipe or a file has no width).
 UNBOUNDED_WIDTH = 10**6
 
@@ -172,7 +178,13 @@ def _fitted(report: Report, digits: int, width: int | None) -> tuple[list[Any], 
     measure = Console(width=UNBOUNDED_WIDTH)
     tables: list[Any] = []
     notes: list[str] = []
-    for part in report.parts or [report]:
+    for whole in report.parts or [report]:
+        part = whole
+        if len(whole.rows) > MAX_TABLE_ROWS:  # a terminal table is for reading: the ends, and how to get all
+            elided = {c: ELIDED for c in whole.columns}
+            part = Report(whole.title, [*whole.rows[:SUMMARY_ROWS], elided, *whole.rows[-SUMMARY_ROWS:]], whole.columns)
+            notes.append(f"{len(whole.rows):,} rows: the first and last {SUMMARY_ROWS} shown; "
+                         "--format csv (or -o rows.csv) gives every row")
         table = rich_table(part.rows, part.columns, title=part.title, digits=digits)
         cols = list(part.columns)
         while width is not None and measure.measure(table).maximum > width and len(cols) > MIN_TABLE_COLUMNS:
