@@ -446,7 +446,7 @@ def _classifier(u: Any, v: Any, m: Any, y: Any, own: Any, mu: Any, b: int, c: in
         ce_present = (torch.logsumexp(logits.masked_fill(~present[bs - first], -math.inf), dim=1) - target).double()
         cov = covered[bs - first]
         alone = own[s:e] == 1
-        two = normalise(us.double() + vs.double(), "z1 + z2") @ mu.double().T
+        two = (us + vs) @ mu.T  # the mean of the two views; its scale does not move the argmax
         parts = {
             "covered": cov.double(), "sup": ce * cov, "sub": ce_present * ~cov, "l_sup": ce,
             "correct": (logits.argmax(1) == ys).double(), "correct_two_views": (two.argmax(1) == ys).double(),

@@ -96,8 +96,30 @@ class CoverageRequest:
     replace: bool = True
 
 
-def coverage_report(req: CoverageRequest) -> Report:
-    """υ, ln υ, 1 − υ and ln(1 − υ) per K, E[T], and the smallest K reaching ``target``."""
+#: Values computed per call when a long range reports progress (small enough for a bar to move
+#: every second or so on a large prior, large enough that the per-call cost does not show).
+PROGRESS_CHUNK = 2000
+
+
+def _in_chunks(f: Callable[[np.ndarray], Any], values: np.ndarray, progress: Progress | None) -> list[np.ndarray]:
+    """``f`` over ``values`` in chunks of PROGRESS_CHUNK (one call without ``progress``); the
+    outputs (one array or a tuple of arrays per call) concatenated."""
+    if progress is None or values.size <= PROGRESS_CHUNK:
+        out = f(values)
+        if progress is not None:
+            progress(values.size)
+        return [np.atleast_1d(x) for x in (out if isinstance(out, tuple) else (out,))]
+    parts = []
+    for s0 in range(0, values.size, PROGRESS_CHUNK):
+        out = f(values[s0 : s0 + PROGRESS_CHUNK])
+        parts.append([np.atleast_1d(x) for x in (out if isinstance(out, tuple) else (out,))])
+        progress(min(PROGRESS_CHUNK, values.size - s0))
+    return [np.concatenate(cols) for cols in zip(*parts, strict=True)]
+
+
+def coverage_report(req: CoverageRequest, progress: Progress | None = None) -> Report:
+    """υ, ln υ, 1 − υ and ln(1 − υ) per K, E[T], and the smallest K reaching ``target``;
+    ``progress`` is called with the values done."""
     from .coverage import cover_time, log_coverage_and_sf
 
     p = _pool_prior(req.prior, req.replace)
@@ -115,7 +137,7 @@ def coverage_report(req: CoverageRequest) -> Report:
         raise InputError(f"target: a probability strictly between 0 and 1, got {req.target}")
     t = cover_time(p, req.replace)
     with renamed_arguments({"draws": source}):
-        lc, ls = log_coverage_and_sf(n, p, req.replace)
+        lc, ls = _in_chunks(lambda part: log_coverage_and_sf(part, p, req.replace), n, progress)
     mean = t.mean()
     k_target = int(t.ppf(req.target)) - 1 if req.target is not None else None
     rows = []
@@ -144,15 +166,14 @@ class CollisionRequest:
     k: Sequence[int]
 
 
-def collision_report(req: CollisionRequest) -> Report:
-    """One row per K: τ_K, E[Col], E[ln(1+Col)]."""
+def collision_report(req: CollisionRequest, progress: Progress | None = None) -> Report:
+    """One row per K: τ_K, E[Col], E[ln(1+Col)]; ``progress`` is called with the values done."""
     from .collision import collision_mean, collision_probability, collision_term
 
     p = req.prior.load()
     ks = np.asarray(req.k, dtype=np.int64)
-    tau = np.atleast_1d(collision_probability(ks, p))
-    mean = np.atleast_1d(collision_mean(ks, p))
-    term = np.atleast_1d(collision_term(ks, p))
+    tau, mean, term = _in_chunks(
+        lambda part: (collision_probability(part, p), collision_mean(part, p), collision_term(part, p)), ks, progress)
     rows = [
         {"k": int(a), "tau": float(b), "expected_collisions": float(c), "collision_term": float(d),
          "prior": p.name, "classes": p.n_classes}

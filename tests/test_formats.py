@@ -171,3 +171,18 @@ def test_long_tables_are_summarised_and_files_keep_every_row():
     assert len(res.stdout.splitlines()) < 40 and "⋮" in res.stdout and "│ 999 │" in res.stdout.replace("  ", " ")
     rows = list(csv.DictReader(io.StringIO(run("coverage -c 10 --k 0..999 -f csv").stdout)))
     assert len(rows) == 1000
+
+
+def test_progress_over_long_ranges_changes_no_value():
+    from boundcalc.reports import CollisionRequest, CoverageRequest, collision_report, coverage_report
+
+    done: list[int] = []
+    ks = list(range(0, 4500))
+    for report, req in ((coverage_report, CoverageRequest(PriorSource(preset="cifar100"), k=ks)),
+                        (collision_report, CollisionRequest(PriorSource(preset="cifar100"), ks))):
+        done.clear()
+        chunked, whole = report(req, done.append), report(req)
+        assert sum(done) == len(ks) and len(done) == 3
+        for a, b in zip(chunked.rows, whole.rows, strict=True):
+            for key, val in b.items():
+                assert a[key] == (pytest.approx(val, rel=1e-15, abs=1e-300) if isinstance(val, float) else val), key

@@ -106,7 +106,9 @@ def coverage(
         target=target,
         replace=not without_replacement,
     )
-    emit(coverage_report(req), output_format(fmt, output), output, digits)
+    with progress_bar("coverage", total=len(req.k or req.draws or [])) as advance:
+        report = coverage_report(req, advance)
+    emit(report, output_format(fmt, output), output, digits)
 
 
 @app.command()
@@ -117,7 +119,10 @@ def collision(source: PriorSource, k: KList, fmt: Fmt = None, output: Output = N
 
     Example: [bold]boundcalc collision --classes 10 --k 31,63,127[/]
     """
-    emit(collision_report(CollisionRequest(source, parse_int_list(k, "--k"))), output_format(fmt, output), output, digits)
+    ks = parse_int_list(k, "--k")
+    with progress_bar("collisions", total=len(ks)) as advance:
+        report = collision_report(CollisionRequest(source, ks), advance)
+    emit(report, output_format(fmt, output), output, digits)
 
 
 @app.command()
