@@ -278,7 +278,7 @@ def measure_encoder(
     views = []
     ys = None
     for _ in range(passes):
-        z1, z2, y = extract_features(encoder, load(), device=device, amp=amp)
+        z1, z2, y = extract_features(encoder, load(), device=device, amp=amp, progress=options.get("progress"))
         views.append((z1, z2))
         ys = y if ys is None else ys
         if not torch.equal(ys, y):
@@ -540,14 +540,15 @@ def _views_and_labels(batch: Any) -> Any:
 
 
 def extract_features(
-    encoder: Any, loader: Iterable[Any], device: Any = None, amp: bool = False, views: tuple[int, int] = (0, 1)
+    encoder: Any, loader: Iterable[Any], device: Any = None, amp: bool = False, views: tuple[int, int] = (0, 1),
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[Any, Any, Any]:
     """Normalised features of two views and the labels: (z1, z2, y) as CPU tensors.
 
     ``encoder`` is an nn.Module or any callable; ``loader`` yields (views, labels) where views
     is a list of augmented batches. Runs under ``torch.no_grad()`` with the module in eval
     mode (restored afterwards), on ``device`` (default: CUDA when present), with optional
-    automatic mixed precision.
+    automatic mixed precision; ``progress`` is called with the samples done after each batch.
     """
     torch = require_torch()
     device = resolve_device(device)
@@ -566,6 +567,8 @@ def extract_features(
                 out1.append(torch.nn.functional.normalize(a, dim=1).cpu())
                 out2.append(torch.nn.functional.normalize(bb, dim=1).cpu())
                 ys.append(torch.as_tensor(y).cpu())
+                if progress is not None:
+                    progress(len(ys[-1]))
     finally:
         if was_training and hasattr(encoder, "train"):
             encoder.train()
