@@ -15,7 +15,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -182,10 +182,11 @@ def _numeric(rows: Sequence[dict], c: str) -> bool:
         isinstance(v, str) and v != "⋮" for v in vals)  # "⋮" stands for rows left out of a long table
 
 
-def to_markdown(rows: Sequence[dict], columns: Sequence[str], digits: int = 6, notes: Sequence[str] = ()) -> str:
+def to_markdown(rows: Sequence[dict], columns: Sequence[str], digits: int = 6, notes: Sequence[str] = (),
+                labels: Mapping[str, str] | None = None) -> str:
     """A GitHub-flavoured Markdown table: headers as symbols, numbers right-aligned."""
     align = ["---:" if _numeric(rows, c) else ":---" for c in columns]
-    lines = ["| " + " | ".join(label(c).replace("|", "\\|") for c in columns) + " |", "|" + "|".join(align) + "|"]
+    lines = ["| " + " | ".join(label(c, labels).replace("|", "\\|") for c in columns) + " |", "|" + "|".join(align) + "|"]
     for r in rows:
         cells = [_marked(r, c, human_number(r.get(c), digits, "text"), DAGGER) for c in columns]
         lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
@@ -243,14 +244,17 @@ LABELS = {
 }
 
 
-def label(key: str) -> str:
+def label(key: str, overrides: Mapping[str, str] | None = None) -> str:
+    """The header of column ``key``: a report's own name for it (``overrides``), else LABELS."""
+    if overrides and key in overrides:
+        return overrides[key]
     if key.startswith("quantile_"):
         return f"{key[9:]}-quantile of T"
     return LABELS.get(key, key)
 
 
 def rich_table(rows: Sequence[dict[str, Any]], columns: Iterable[str], title: str | None = None, digits: int = 10,
-               vertical: bool = False) -> Table:
+               vertical: bool = False, labels: Mapping[str, str] | None = None) -> Table:
     """A rich Table of the rows (numbers right-aligned, no cell ever wrapped or cut); one row
     with many columns, or ``vertical=True``, is shown as quantity/value pairs."""
     from rich.markup import escape
@@ -266,11 +270,11 @@ def rich_table(rows: Sequence[dict[str, Any]], columns: Iterable[str], title: st
         table.add_column("value", justify="right", no_wrap=True)
         for i, r in enumerate(rows, start=1):
             for j, c in enumerate(cols):
-                pair = (escape(label(c)), escape(_marked(r, c, cell(r.get(c), digits), DAGGER)))
+                pair = (escape(label(c, labels)), escape(_marked(r, c, cell(r.get(c), digits), DAGGER)))
                 table.add_row(*((str(i) if j == 0 else "",) if several else ()), *pair, end_section=j == len(cols) - 1)
         return table
     for c in cols:
-        table.add_column(escape(label(c)), justify="right" if _numeric(rows, c) else "left", no_wrap=True)
+        table.add_column(escape(label(c, labels)), justify="right" if _numeric(rows, c) else "left", no_wrap=True)
     for r in rows:
         table.add_row(*(escape(label(str(r[c])) if c == "quantity" else _marked(r, c, cell(r.get(c), digits), DAGGER))
                         for c in cols))
@@ -287,7 +291,8 @@ LATEX_LABELS = {
     "expected_draws": r"$\mathbb{E}[T]$", "expected": r"$\mathbb{E}[T]$", "ceil_expected": r"$\lceil\mathbb{E}[T]\rceil$",
     "ceil_expected_draws": r"$\lceil\mathbb{E}[T]\rceil$", "std": r"$\mathrm{sd}[T]$",
     "expected_collisions": r"$\mathbb{E}[\mathrm{Col}]$", "collision_term": r"$\mathbb{E}[\ln(1+\mathrm{Col})]$",
-    "d": "$d(f)$", "l_sub": r"$L_{\mathrm{sub}}$", "run": "run", "method": "method", "status": "status",
+    "d": "$d(f)$", "l_sub": r"$L_{\mathrm{sub}}$", "upsilon_prior": r"$\upsilon_{K+1}$ (prior)",
+    "tau_prior": r"$\tau_K$ (prior)", "run": "run", "method": "method", "status": "status",
     "arora": r"Arora et al.\ (2019)", "nozawa-sato": r"Nozawa \& Sato (2021)", "ash": r"Ash et al.\ (2022)",
     "bao": r"Bao et al.\ (2022)",
 }
@@ -316,7 +321,7 @@ def _tex(s: str) -> str:
 
 
 #: Symbols our captions and notes write in text, as the papers write them.
-_TEX_WORDS = {"L_sup": r"$L_{\mathrm{sup}}$", "L_cont": r"$L_{\mathrm{cont}}$", "L_sub": r"$L_{\mathrm{sub}}$",
+_TEX_WORDS = {"υ̂": r"$\hat\upsilon$", "τ̂": r"$\hat\tau$", "L_sup": r"$L_{\mathrm{sup}}$", "L_cont": r"$L_{\mathrm{cont}}$", "L_sub": r"$L_{\mathrm{sub}}$",
               "υ_(K+1)": r"$\upsilon_{K+1}$", "τ_K": r"$\tau_K$"}
 
 
@@ -330,14 +335,17 @@ def _tex_chars(s: str) -> str:
     return "".join(out)
 
 
-def latex_label(key: str) -> str:
+def latex_label(key: str, overrides: Mapping[str, str] | None = None) -> str:
+    """The LaTeX header of column ``key`` (a report's own name for it, as LaTeX, comes first)."""
+    if overrides and key in overrides:
+        return _tex(overrides[key])
     if key in LATEX_LABELS:
         return LATEX_LABELS[key]
     return _tex(label(key))
 
 
 def to_latex(rows: Sequence[dict], columns: Sequence[str], digits: int = 6, caption: str | None = None,
-             notes: Sequence[str] = (), siunitx: bool = False) -> str:
+             notes: Sequence[str] = (), siunitx: bool = False, labels: Mapping[str, str] | None = None) -> str:
     """A booktabs table to ``\\input`` (needs ``\\usepackage{booktabs}``, and ``siunitx`` with
     ``siunitx=True``): math headers, numbers right-aligned (S columns with siunitx)."""
     numeric = [_numeric(rows, c) for c in columns]
@@ -346,7 +354,7 @@ def to_latex(rows: Sequence[dict], columns: Sequence[str], digits: int = 6, capt
     if caption:
         out.append(r"\caption{" + _tex(caption) + "}")
     out += [r"\begin{tabular}{" + spec + "}", r"\toprule"]
-    heads = [latex_label(c) for c in columns]
+    heads = [latex_label(c, labels) for c in columns]
     out.append(" & ".join("{" + h + "}" if siunitx and n else h for h, n in zip(heads, numeric, strict=True)) + r" \\")
     out.append(r"\midrule")
     style = "siunitx" if siunitx else "latex"
@@ -373,7 +381,7 @@ def to_latex(rows: Sequence[dict], columns: Sequence[str], digits: int = 6, capt
 
 
 def render_text(rows: Sequence[dict], columns: Sequence[str], fmt: str, digits: int = 6, title: str | None = None,
-                notes: Sequence[str] = (), siunitx: bool = False) -> str:
+                notes: Sequence[str] = (), siunitx: bool = False, labels: Mapping[str, str] | None = None) -> str:
     """Rows in one of the file formats (json, jsonl, csv, tsv, markdown, latex)."""
     if fmt == "json":
         return to_json(rows) + "\n"
@@ -382,7 +390,7 @@ def render_text(rows: Sequence[dict], columns: Sequence[str], fmt: str, digits: 
     if fmt in ("csv", "tsv"):
         return to_csv(rows, columns, "," if fmt == "csv" else "\t")
     if fmt == "markdown":
-        return to_markdown(rows, columns, digits, notes)
+        return to_markdown(rows, columns, digits, notes, labels)
     if fmt == "latex":
-        return to_latex(rows, columns, digits, caption=title, notes=notes, siunitx=siunitx)
+        return to_latex(rows, columns, digits, caption=title, notes=notes, siunitx=siunitx, labels=labels)
     raise InputError(f"format: unknown {fmt!r}; choose from {', '.join(FORMATS)}")

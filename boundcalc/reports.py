@@ -57,6 +57,7 @@ class Report:
     table; ``data_columns`` the keys of machine-readable output (JSON, CSV; default: every key
     of the first row). ``parts`` replace this table in the terminal (several tables), and
     ``document`` replaces ``rows`` as the JSON document. ``chart`` asks for bars, not numbers.
+    ``labels`` are this report's own column headers where the shared ones would mislead.
     """
 
     title: str
@@ -67,6 +68,7 @@ class Report:
     parts: list[Report] = field(default_factory=list)
     document: list[dict[str, Any]] | None = None
     chart: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 def _sampling(replace: bool) -> str:
@@ -586,6 +588,9 @@ MEASURED_LABELS = {
     "l_sub_no_collision": "E[L_sub | no repeat]", "l_cont_no_collision": "E[L_cont | no repeat]",
     "arora_lower_bound": "L_cont ≥ (Arora et al., measured)",
 }
+#: Headers of measure's flat table: the measured υ̂, τ̂ are not the prior's υ_(K+1), τ_K.
+_MEASURED_COLUMN_LABELS = {"upsilon": "υ̂ (measured)", "tau": "τ̂ (measured)", "l_cont": "L_cont (measured)",
+                           "collision_term": "E[ln(1+Col)] (measured)", "d": "d(f) (measured)"}
 #: The bound rows' own values, renamed in measure's flat output so that they never overwrite a
 #: measured term of the same name (the prior's τ_K and υ_{K+1}; Bao's lower bound on L_sup).
 _BOUND_RENAMES = {"tau": "tau_prior", "upsilon": "upsilon_prior", "lower_bound": "l_sup_lower_bound"}
@@ -663,7 +668,7 @@ def measure_report(req: MeasureRequest, progress: Progress | None = None) -> Rep
     document = [{**counts, **{t: terms[t] for t in TERMS}, "intervals": {t: list(v) for t, v in ci.items()},
                  "hardness": hard, "bounds": rows}]
     return Report(f"measured terms and bounds — K = {req.k}", flat, columns, list(flat[0]), notes=notes, parts=parts,
-                  document=document)
+                  document=document, labels=_MEASURED_COLUMN_LABELS)
 
 
 def _label_prior(counts: Sequence[int]) -> Prior:

@@ -438,3 +438,5 @@ def test_measure_outputs_keep_measured_names(tmp_path):
         assert "tau_prior" in row and "l_cont_ci_low" in row and float(row["l_cont_ci_low"]) <= doc["l_cont"]
     assert {b["method"] for b in doc["bounds"]} == {"arora", "nozawa-sato", "ash", "bao"}
     assert [h["band"] for h in doc["hardness"]][-1] == "rest"
+    header = runner.invoke(app, [*args, "-f", "markdown"]).stdout.splitlines()[0]
+    assert "υ̂ (measured)" in header and "υ_(K+1) (prior)" in header and "τ̂ (measured)" in header

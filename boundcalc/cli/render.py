@@ -182,18 +182,19 @@ def _fitted(report: Report, digits: int, width: int | None) -> tuple[list[Any], 
         part = whole
         if len(whole.rows) > MAX_TABLE_ROWS:  # a terminal table is for reading: the ends, and how to get all
             elided = {c: ELIDED for c in whole.columns}
-            part = Report(whole.title, [*whole.rows[:SUMMARY_ROWS], elided, *whole.rows[-SUMMARY_ROWS:]], whole.columns)
+            part = Report(whole.title, [*whole.rows[:SUMMARY_ROWS], elided, *whole.rows[-SUMMARY_ROWS:]], whole.columns,
+                          labels=whole.labels)
             notes.append(f"{len(whole.rows):,} rows: the first and last {SUMMARY_ROWS} shown; "
                          "--format csv (or -o rows.csv) gives every row")
-        table = rich_table(part.rows, part.columns, title=part.title, digits=digits)
+        table = rich_table(part.rows, part.columns, title=part.title, digits=digits, labels=part.labels)
         cols = list(part.columns)
         while width is not None and measure.measure(table).maximum > width and len(cols) > MIN_TABLE_COLUMNS:
             cols.pop()
-            table = rich_table(part.rows, cols, title=part.title, digits=digits)
+            table = rich_table(part.rows, cols, title=part.title, digits=digits, labels=part.labels)
         if width is not None and measure.measure(table).maximum > width:
             cols = list(part.columns)
-            table = rich_table(part.rows, cols, title=part.title, digits=digits, vertical=True)
-        hidden = [label(c) for c in part.columns if c not in cols]
+            table = rich_table(part.rows, cols, title=part.title, digits=digits, vertical=True, labels=part.labels)
+        hidden = [label(c, part.labels) for c in part.columns if c not in cols]
         if hidden:
             notes.append(f"not shown at this width: {', '.join(hidden)} (a wider terminal, or --format csv/json, shows them)")
         tables.append(table)
@@ -249,7 +250,8 @@ def emit(report: Report, fmt: str, output: Path | None, digits: int, siunitx: bo
         cols = report.data_columns or (list(report.rows[0]) if report.rows else report.columns)
         shown = report.columns if fmt in ("markdown", "latex") else cols
         selected = [{c: r.get(c) for c in (cols if fmt not in ("markdown", "latex") else list(r))} for r in report.rows]
-        text = render_text(selected, shown, fmt, digits=digits, title=report.title, notes=report.notes, siunitx=siunitx)
+        text = render_text(selected, shown, fmt, digits=digits, title=report.title, notes=report.notes, siunitx=siunitx,
+                           labels=report.labels)
     if to_stdout:
         sys.stdout.write(text)
         return
