@@ -264,6 +264,10 @@ def rich_table(rows: Sequence[dict[str, Any]], columns: Iterable[str], title: st
     table = Table(title=escape(title) if title else None, title_justify="left", header_style="bold")
     if vertical or (len(rows) == 1 and len(cols) > 6):
         several = len(rows) > 1
+        if vertical:  # the narrowest layout: no borders, so that it fits where nothing else does
+            from rich import box
+
+            table.box, table.show_edge, table.pad_edge = box.SIMPLE_HEAD, False, False
         if several:
             table.add_column("row", justify="right", no_wrap=True)
         table.add_column("quantity", no_wrap=True)

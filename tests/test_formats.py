@@ -120,7 +120,7 @@ def test_wide_layout_holds_the_long_layouts_numbers():
     assert wide_csv[0]["arora_status"] == "assumes_d_zero" and float(wide_csv[0]["ash"]) > 0
 
 
-@pytest.mark.parametrize("width", [40, 60, 80, 120])
+@pytest.mark.parametrize("width", [34, 40, 60, 80, 120])
 def test_terminal_tables_never_cut_a_cell(width):
     req = BoundRequest(PriorSource(classes=100), LossInput(loss=[2.02, 2.64, 3.29], k=[31, 255, 4095]), temperature=0.5)
     report = bound_report(req)
