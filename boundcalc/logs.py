@@ -26,6 +26,7 @@ from typing import Any
 from .errors import InputError
 from .logformats import BLANKS, LoggedRun, read_runs_at
 from .textfiles import parse_number
+from .validation import MAX_COUNT
 
 __all__ = ["RunLoss", "Reduce", "read_losses", "read_runs", "LOSS_NAMES", "K_NAMES"]
 
@@ -319,6 +320,6 @@ def _whole(v: Any, where: str) -> int | None:
     x = v if isinstance(v, float) else _value(v, where)
     if x is None:
         return None
-    if not math.isfinite(x) or x < 0 or x != int(x):
-        raise InputError(f"{where}: K must be a whole number ≥ 0, got {v!r}", argument="path")
+    if not math.isfinite(x) or x < 0 or x != int(x) or x > MAX_COUNT:
+        raise InputError(f"{where}: K must be a whole number from 0 to 2**53, got {v!r}", argument="path")
     return int(x)

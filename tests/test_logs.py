@@ -324,6 +324,7 @@ def test_extra_keys_reduced_the_same_way(tmp_path):
         ("k,loss\n31\n", ".csv", "line 2 has 1 fields"),
         ("k,loss\n-1,2.0\n", ".csv", "K must be a whole number"),
         ("k,loss\n2.5,2.0\n", ".csv", "K must be a whole number"),
+        ("k,loss\n1e30,2.0\n", ".csv", "line 2, 'k': K must be a whole number from 0 to 2\\*\\*53"),
         ("k,loss,k\n2,2.0,3\n", ".csv", "named twice"),
         ('{"k": 1, "loss": 2}\n{"k": 2, "loss": \n', ".jsonl", "line 2: malformed JSON"),
         ("[1, 2", ".json", "malformed JSON"),
