@@ -33,13 +33,13 @@ import math
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import InputError, InputTypeError, MissingExtraError
+from .negatives import hardest_count
 from .textfiles import check_regular_file
 from .validation import finite_number, positive_int, whole_number
 
@@ -262,40 +262,35 @@ def measure_encoder(
     passes: int = 1,
     device: Any = None,
     amp: bool = False,
-    **options: Any,
+    means: Any = None,
+    num_classes: int | None = None,
+    seed: int = 0,
+    keep_order: bool = False,
+    bootstrap: int = DEFAULT_BOOTSTRAP,
+    dtype: Any = None,
+    chunk_elements: int = _DEFAULT_CHUNK,
+    progress: Callable[[int], None] | None = None,
 ) -> Measurement:
     """:func:`measure` on an encoder: each of ``passes`` runs the loader afresh (new augmentations,
-    as the authors' evaluation does; ``loader`` may be a factory called per pass) and reshuffles;
-    with ``augmentations`` A ≥ 1, m_i is the mean of A further independent augmentations (views
-    beyond the first two), and μ is their class mean. Other options as in :func:`measure`."""
+    as the authors' evaluation does; ``loader`` may be a factory, called per pass) and reshuffles;
+    with ``augmentations`` A ≥ 1, m_i is the mean of A independent augmentations (further runs
+    of the loader, see :func:`average_features`), and μ is their class mean. Other arguments as
+    in :func:`measure`."""
     torch = require_torch()
     passes = positive_int(passes, "passes")
     augmentations = whole_number(augmentations, "augmentations")
-
-    def load() -> Iterable[Any]:
-        return loader() if callable(loader) else loader
-
     views = []
     ys = None
     for _ in range(passes):
-        z1, z2, y = extract_features(encoder, load(), device=device, amp=amp, progress=options.get("progress"))
+        z1, z2, y = extract_features(encoder, loader() if callable(loader) else loader, device=device, amp=amp,
+                                     progress=progress)
         views.append((z1, z2))
         ys = y if ys is None else ys
         if not torch.equal(ys, y):
             raise InputError("data: each pass must yield the samples in the same order (shuffle rows with `seed`, not in the loader)")
-    averaged = average_features(encoder, load(), device=device, amp=amp, views=augmentations)[0] if augmentations else None
-    opts = dict(options)
-    dtype = opts.pop("dtype", None) or torch.float32
-    return _measure_passes(views, ys, k, temperature, opts.pop("means", None), averaged, opts.pop("num_classes", None),
-                           opts.pop("seed", 0), opts.pop("keep_order", False), passes, opts.pop("bootstrap", DEFAULT_BOOTSTRAP),
-                           device, dtype, opts.pop("chunk_elements", _DEFAULT_CHUNK), opts.pop("progress", None),
-                           **_no_more(opts))
-
-
-def _no_more(opts: dict[str, Any]) -> dict[str, Any]:
-    if opts:
-        raise InputTypeError(f"{', '.join(opts)}: unexpected option(s)")
-    return {}
+    averaged = average_features(encoder, loader, device=device, amp=amp, views=augmentations)[0] if augmentations else None
+    return _measure_passes(views, ys, k, temperature, means, averaged, num_classes, seed, keep_order, passes, bootstrap,
+                           device, dtype or torch.float32, chunk_elements, progress)
 
 
 def _measure_passes(
@@ -353,7 +348,7 @@ def _measure_passes(
         mu = _as_tensor(means, "means", device, dtype)
         if mu.ndim != 2 or mu.shape[1] != dim:
             raise InputError(f"means: expected C×{dim}, got {tuple(mu.shape)}")
-    marks = [max(1, math.ceil(Fraction(repr(f)) * k)) for f in HARD_FRACTIONS]
+    marks = [hardest_count(f, k) for f in HARD_FRACTIONS]
     per_batch = []
     for p in range(passes):
         pair = views[p % len(views)]

@@ -32,7 +32,7 @@ from .priors import Prior, PriorLike, as_prior
 from .special import first_true, logsumexp_weighted
 from .validation import FloatOrArray, shaped_like, whole_number
 
-__all__ = ["CollisionCount", "collision_count", "HardestNegatives", "hardest_negatives", "DEFAULT_FRACTIONS"]
+__all__ = ["CollisionCount", "collision_count", "HardestNegatives", "hardest_negatives", "hardest_count", "DEFAULT_FRACTIONS"]
 
 #: The hardest fractions Morcos et al. (2020) single out: 0.1% (harmful), 1%, 5% (sufficient).
 DEFAULT_FRACTIONS = (0.001, 0.01, 0.05)
@@ -224,7 +224,7 @@ class CollisionCount:
     def hardest(self, fraction: float) -> tuple[int, float]:
         """(m, E[min(Col, m)]) for the m = max(1, ⌈fK⌉) hardest negatives, f in (0, 1]; ⌈fK⌉
         of the decimal f (0.05 × 1000 = 50, not 51)."""
-        m = max(1, math.ceil(Fraction(repr(_fraction(fraction))) * self.k))
+        m = hardest_count(fraction, self.k)
         return m, self.expected_min(m)
 
     def deputy_rank(self, confidence: float) -> int | None:
@@ -258,6 +258,12 @@ class HardestNegatives:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def hardest_count(fraction: float, k: int) -> int:
+    """m = max(1, ⌈fK⌉), the hardest f of K negatives, with ⌈fK⌉ of the decimal f (0.05 × 1000 =
+    50, not 51), f in (0, 1]."""
+    return max(1, math.ceil(Fraction(repr(_fraction(fraction))) * k))
 
 
 def _fraction(f: Any) -> float:
