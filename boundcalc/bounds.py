@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 from .collision import collision_probability, collision_term, log_collision_complement
 from .coverage import log_coverage_probability
 from .errors import InputError
+from .names import METHODS
 from .priors import Prior, PriorLike, as_prior
 from .special import LOG_FLOAT_MAX, harmonic
 from .validation import finite_number, whole_number, whole_numbers
@@ -43,7 +44,6 @@ __all__ = [
     "parse_methods", "status_notes", "STATUS_NOTES",
 ]
 
-METHODS = ("arora", "nozawa-sato", "ash", "bao")
 CITATIONS = {
     "arora": "Arora et al. (2019), CURL; form of Nozawa & Sato (2021) Eq. 8",
     "nozawa-sato": "Nozawa & Sato (2021), Eq. 10",

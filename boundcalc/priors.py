@@ -11,31 +11,21 @@ which the "without replacement" sampling model needs.
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
 
 from .errors import InputError, InputTypeError, renamed_arguments
+from .names import COUNT_PRESETS, PRESETS, UNIFORM_PRESETS
 from .validation import positive_int
 
 __all__ = ["Prior", "PriorSource", "as_prior", "PRESETS", "UNIFORM_PRESETS", "COUNT_PRESETS", "PriorLike"]
 
-#: Uniform presets: name -> number of classes (Nozawa & Sato, Table 3).
-UNIFORM_PRESETS = {"binary": 2, "ag_news": 4, "cifar10": 10, "cifar100": 100, "wiki3029": 3029}
-#: Presets from per-class training counts shipped in ``boundcalc/data``.
-COUNT_PRESETS = {
-    "imagenet1k": "imagenet1k_train_counts.json",
-    "imagenet_lt": "imagenet_lt_train_counts.json",
-    "places_lt": "places_lt_train_counts.json",
-}
-PRESETS = tuple(UNIFORM_PRESETS) + tuple(COUNT_PRESETS)
 
 #: Largest number of classes whose per-class arrays are ever materialised.
 MAX_MATERIALISED_CLASSES = 10**7
@@ -153,6 +143,9 @@ class Prior:
         if key in UNIFORM_PRESETS:
             return cls.uniform(UNIFORM_PRESETS[key], name=key)
         if key in COUNT_PRESETS:
+            import json
+            from importlib import resources
+
             text = resources.files("boundcalc").joinpath("data").joinpath(COUNT_PRESETS[key]).read_text()
             data = json.loads(text)
             return cls.from_counts(list(data.values()), name=key, class_names=list(data.keys()))

@@ -25,7 +25,7 @@ def documented_examples() -> list[str]:
     from boundcalc.cli import plot_app
 
     docs = [c.callback.__doc__ or "" for c in app.registered_commands + plot_app.registered_commands]
-    return [m for d in docs for m in re.findall(r"\[bold\](boundcalc [^\[]*)\[/\]", d)]
+    return [m for d in docs for m in re.findall(r"^\s*(?:Example|From [^:]*):\s*(boundcalc .+?)\s*$", d, re.M)]
 
 
 EXAMPLES = documented_examples()
@@ -228,13 +228,40 @@ def test_version():
     assert bc.__version__ in run("--version").output
 
 
+HEAVY = ("scipy", "sympy", "mpmath", "torch", "matplotlib", "tensorboard", "pydantic")
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    """The heavy modules (and numpy) a fresh interpreter has loaded after running ``boundcalc argv``."""
+    code = ("import sys\n"
+            f"sys.argv = ['boundcalc', *{argv!r}]\n"
+            "from boundcalc.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            f"print('loaded:' + ','.join(m for m in ('numpy', *{HEAVY!r}) if m in sys.modules), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    line = [x for x in out.stderr.splitlines() if x.startswith("loaded:")][-1]
+    return set(filter(None, line.removeprefix("loaded:").split(",")))
+
+
 def test_import_and_help_stay_light():
-    code = ("import sys, boundcalc, boundcalc.cli; "
-            "print(','.join(m for m in ('scipy', 'sympy', 'mpmath', 'torch', 'matplotlib', 'tensorboard') if m in sys.modules))")
+    """`import boundcalc`, the command line's import and its help load neither numpy nor anything heavy."""
+    code = "import sys, boundcalc, boundcalc.cli; print(','.join(m for m in ('numpy', *%r) if m in sys.modules))" % (HEAVY,)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == ""
-    helped = subprocess.run([sys.executable, "-m", "boundcalc", "--help"], capture_output=True, text=True, timeout=60)
-    assert helped.returncode == 0 and "coverage" in helped.stdout
+    assert _modules_after(["--help"]) == set()
+    assert _modules_after(["coverage", "--help"]) == set()
+
+
+@pytest.mark.parametrize("argv", [
+    ["coverage", "--classes", "1000", "--k", "7700"],
+    ["coverage", "--classes", "1000", "--k", "0..2000"],
+    ["collision", "--classes", "10", "--k", "31,63"],
+    ["draws", "--classes", "1000"],
+    ["bound", "--classes", "10", "--loss", "2.02", "--k", "31", "--d", "-1.16", "--temperature", "0.5"],
+])
+def test_default_paths_load_no_heavy_module(argv):
+    """The everyday commands with default options need numpy only (closed forms for the uniform prior)."""
+    assert _modules_after(argv) == {"numpy"}
 
 
 @pytest.mark.parametrize(

@@ -2,39 +2,15 @@
 request objects (:mod:`boundcalc.reports`), calls one library function, and renders the report;
 no mathematics and no decisions live here."""
 
+import copy
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .. import __version__
 from ..errors import InputError
-from ..formats import default_layout
-from ..priors import PriorSource
-from ..reports import (
-    BoundRequest,
-    CollisionRequest,
-    CoveragePlotRequest,
-    CoverageRequest,
-    DrawsRequest,
-    MeasureRequest,
-    NegativesPlotRequest,
-    NegativesRequest,
-    SimulateRequest,
-    bound_report,
-    collision_report,
-    coverage_chart_report,
-    coverage_report,
-    draws_report,
-    measure_report,
-    negatives_report,
-    plot_bounds,
-    plot_coverage,
-    plot_negatives,
-    presets_report,
-    simulate_report,
-)
 from .options import (
     Digits,
     Fmt,
@@ -54,6 +30,10 @@ from .options import (
 from .parse import parse_float_list, parse_int_list
 from .render import Layout, command, emit, err_console, out_console, output_format, progress_bar
 
+if TYPE_CHECKING:
+    from ..priors import PriorSource
+    from ..reports import BoundRequest
+
 __all__ = ["app", "plot_app", "main"]
 
 app = typer.Typer(
@@ -61,11 +41,14 @@ app = typer.Typer(
     help="Exact, fast numbers for the theory of contrastive learning: coverage, collisions, "
     "coupon-collector draws, and the four published bounds on the supervised loss.",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    # click's plain help: typer's rich help imports markdown-it and pygments, which alone take
+    # longer than numpy (issue 12: `boundcalc --help` within 1.3x of `import numpy`).
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-plot_app = typer.Typer(help="Plots: bounds against K, coverage curves (needs the 'plot' extra).", no_args_is_help=True)
+plot_app = typer.Typer(help="Plots: bounds against K, coverage curves (needs the 'plot' extra).", no_args_is_help=True,
+                       rich_markup_mode=None)
 app.add_typer(plot_app, name="plot")
 
 
@@ -86,7 +69,7 @@ def main_callback(
 @command
 @uses(source=prior_source)
 def coverage(
-    source: PriorSource,
+    source: "PriorSource",
     k: OptKList = None,
     draws: Annotated[str | None, typer.Option("--draws", "-n", help="Number of draws K+1 instead of --k.")] = None,
     target: Annotated[float | None, typer.Option("--target", help="Also find the smallest K with υ_{K+1} ≥ this probability.")] = None,
@@ -97,8 +80,10 @@ def coverage(
 ) -> None:
     """Coverage υ_{K+1}: the probability that K+1 draws contain every class.
 
-    Example: [bold]boundcalc coverage --classes 1000 --k 7700[/]
+    Example: boundcalc coverage --classes 1000 --k 7700
     """
+    from ..reports import CoverageRequest, coverage_report
+
     req = CoverageRequest(
         source,
         k=None if k is None else parse_int_list(k, "--k"),
@@ -114,11 +99,13 @@ def coverage(
 @app.command()
 @command
 @uses(source=prior_source)
-def collision(source: PriorSource, k: KList, fmt: Fmt = None, output: Output = None, digits: Digits = 10) -> None:
-    """Collisions: τ_K = P(a negative shares the anchor's class), E[Col], E\\[ln(1+Col)].
+def collision(source: "PriorSource", k: KList, fmt: Fmt = None, output: Output = None, digits: Digits = 10) -> None:
+    """Collisions: τ_K = P(a negative shares the anchor's class), E[Col], E[ln(1+Col)].
 
-    Example: [bold]boundcalc collision --classes 10 --k 31,63,127[/]
+    Example: boundcalc collision --classes 10 --k 31,63,127
     """
+    from ..reports import CollisionRequest, collision_report
+
     ks = parse_int_list(k, "--k")
     with progress_bar("collisions", total=len(ks)) as advance:
         report = collision_report(CollisionRequest(source, ks), advance)
@@ -129,7 +116,7 @@ def collision(source: PriorSource, k: KList, fmt: Fmt = None, output: Output = N
 @command
 @uses(source=prior_source)
 def draws(
-    source: PriorSource,
+    source: "PriorSource",
     quantiles: Annotated[str, typer.Option("--quantiles", "-q", help="Comma list of probabilities.")] = "0.5,0.9,0.99",
     without_replacement: WithoutReplacement = False,
     fmt: Fmt = None,
@@ -138,8 +125,10 @@ def draws(
 ) -> None:
     """Draws T until every class is seen: E[T], sd, and quantiles (the K+1 needed).
 
-    Example: [bold]boundcalc draws --prior imagenet1k[/]
+    Example: boundcalc draws --prior imagenet1k
     """
+    from ..reports import DrawsRequest, draws_report
+
     req = DrawsRequest(source, parse_float_list(quantiles, "--quantiles"), not without_replacement)
     emit(draws_report(req), output_format(fmt, output), output, digits)
 
@@ -148,22 +137,24 @@ def draws(
 @command
 @uses(req=bound_request)
 def bound(
-    req: BoundRequest,
+    req: "BoundRequest",
     fmt: Fmt = None,
     output: Output = None,
     digits: Digits = 6,
     layout: Annotated[Layout | None, typer.Option(
-        "--layout", help="wide: a row per K, a column per bound (default for markdown, latex); long: a row per bound.",
-        rich_help_panel="Output")] = None,
+        "--layout", help="wide: a row per K, a column per bound (default for markdown, latex); long: a row per bound.")] = None,
     siunitx: Annotated[bool, typer.Option(
-        "--siunitx", help="LaTeX numbers in siunitx S columns.", rich_help_panel="Output")] = False,
+        "--siunitx", help="LaTeX numbers in siunitx S columns.")] = False,
 ) -> None:
     """The four bounds on the supervised loss L_sup, side by side, for each K.
 
-    Example: [bold]boundcalc bound --classes 10 --loss 2.02 --k 31 --d -1.16 --temperature 0.5[/]
+    Example: boundcalc bound --classes 10 --loss 2.02 --k 31 --d -1.16 --temperature 0.5
 
-    From training logs (docs/logs.md): [bold]boundcalc bound --prior cifar100 --log lightning_logs/[/]
+    From training logs (docs/logs.md): boundcalc bound --prior cifar100 --log lightning_logs/
     """
+    from ..formats import default_layout
+    from ..reports import bound_report
+
     chosen = output_format(fmt, output)
     report = bound_report(req, layout.value if layout is not None else default_layout(chosen))
     emit(report, chosen, output, digits, siunitx)
@@ -173,7 +164,7 @@ def bound(
 @command
 @uses(source=prior_source)
 def simulate(
-    source: PriorSource,
+    source: "PriorSource",
     k: Annotated[int, typer.Option("--k", "-k", help="Negatives K (one value).")],
     trials: Annotated[int, typer.Option("--trials", "-T", help="Monte Carlo trials.")] = 100_000,
     seed: Seed = None,
@@ -184,8 +175,10 @@ def simulate(
 ) -> None:
     """Monte Carlo estimates with 95% intervals beside the exact values.
 
-    Example: [bold]boundcalc simulate --classes 10 --k 31 --trials 100000 --seed 0[/]
+    Example: boundcalc simulate --classes 10 --k 31 --trials 100000 --seed 0
     """
+    from ..reports import SimulateRequest, simulate_report
+
     req = SimulateRequest(source, k, trials, seed, not without_replacement)
     with progress_bar("simulating", total=3 * max(trials, 0)) as advance:
         report = simulate_report(req, advance)
@@ -218,14 +211,17 @@ def measure(
     method: Method = "all",
     fmt: Fmt = None,
     output: Output = None,
-    digits: Annotated[int, typer.Option("--digits", min=1, max=17, help="Significant digits in table output.", rich_help_panel="Output")] = 6,
+    digits: Annotated[int, typer.Option("--digits", min=1, max=17, help="Significant digits in table output.")] = 6,
 ) -> None:
     """Measure every term of the bounds from saved features (or an encoder), with 95% intervals; then the bounds.
 
-    Example: [bold]boundcalc measure --features z1.npy z2.npy --labels y.npy --k 255 --temperature 0.5[/]
+    Example: boundcalc measure --features z1.npy z2.npy --labels y.npy --k 255 --temperature 0.5
 
-    From your encoder: [bold]boundcalc measure --encoder examples.torch_encoder:make_encoder --data examples.torch_encoder:make_loader --k 15 -t 0.5[/]
+    From your encoder: boundcalc measure --encoder examples.torch_encoder:make_encoder --data examples.torch_encoder:make_loader --k 15 -t 0.5
     """
+    from ..priors import PriorSource
+    from ..reports import MeasureRequest, measure_report
+
     given = any(x is not None for x in (prior, prior_file))
     req = MeasureRequest(k, temperature, features, labels, encoder, data, means, seed, device, amp,
                          PriorSource(None, prior, prior_file) if given else None, method, classes, averaged_features,
@@ -243,7 +239,7 @@ Confidence = Annotated[float, typer.Option("--confidence", help="Probability tha
 @command
 @uses(source=prior_source)
 def negatives(
-    source: PriorSource,
+    source: "PriorSource",
     k: KList,
     fraction: Fractions = "0.001,0.01,0.05",
     confidence: Confidence = 0.99,
@@ -255,8 +251,10 @@ def negatives(
     """Same-class ("false") negatives among the hardest: the share an ideally clustered encoder puts
     there, the share at random, and the deputy rank (Morcos et al. 2020; Wang et al. 2021).
 
-    Example: [bold]boundcalc negatives --prior imagenet1k --k 65536[/]
+    Example: boundcalc negatives --prior imagenet1k --k 65536
     """
+    from ..reports import NegativesRequest, negatives_report
+
     req = NegativesRequest(source, parse_int_list(k, "--k"), parse_float_list(fraction, "--fraction"), confidence,
                            not without_replacement)
     emit(negatives_report(req), output_format(fmt, output), output, digits)
@@ -267,8 +265,10 @@ def negatives(
 def presets(fmt: Fmt = None, output: Output = None) -> None:
     """The named priors, with C and E[T].
 
-    Example: [bold]boundcalc presets[/]
+    Example: boundcalc presets
     """
+    from ..reports import presets_report
+
     emit(presets_report(), output_format(fmt, output), output, 10)
 
 
@@ -276,7 +276,7 @@ def presets(fmt: Fmt = None, output: Output = None) -> None:
 @command
 @uses(req=bound_request)
 def plot_bounds_command(
-    req: BoundRequest,
+    req: "BoundRequest",
     output: Annotated[Path, typer.Option("--output", "-o", help="Figure file: .png, .svg or .pdf.")],
     title: Title = None,
     ylim: Annotated[str | None, typer.Option(
@@ -284,8 +284,10 @@ def plot_bounds_command(
 ) -> None:
     """Every bound against K on log axes; vacuous points marked, measured L_sup as dots.
 
-    Example: [bold]boundcalc plot bounds --classes 10 --loss 2.02,2.64,3.29 --k 31,63,127 --d -1.16,-1.17,-1.18 -t 0.5 -o bounds.png[/]
+    Example: boundcalc plot bounds --classes 10 --loss 2.02,2.64,3.29 --k 31,63,127 --d -1.16,-1.17,-1.18 -t 0.5 -o bounds.png
     """
+    from ..reports import plot_bounds
+
     limits = None
     if ylim is not None:
         lo_hi = parse_float_list(ylim, "--ylim")
@@ -311,8 +313,11 @@ def plot_coverage_command(
 ) -> None:
     """Coverage υ_{K+1} and 1 − υ against K, E[T] and the 50/90/99% points marked; several priors share one plot.
 
-    Example: [bold]boundcalc plot coverage --classes 1000 --prior imagenet1k --k-max 16000 -o coverage.png[/]
+    Example: boundcalc plot coverage --classes 1000 --prior imagenet1k --k-max 16000 -o coverage.png
     """
+    from ..priors import PriorSource
+    from ..reports import CoveragePlotRequest, coverage_chart_report, plot_coverage
+
     sources = [PriorSource(classes=c) for c in classes] + [PriorSource(preset=n) for n in prior]
     sources += [PriorSource(prior_file=f) for f in prior_file] + [PriorSource(labels=f) for f in labels]
     req = CoveragePlotRequest(sources, k_max, not without_replacement, logx)
@@ -326,7 +331,7 @@ def plot_coverage_command(
 @command
 @uses(source=prior_source)
 def plot_negatives_command(
-    source: PriorSource,
+    source: "PriorSource",
     k_max: Annotated[int, typer.Option("--k-max", help="Largest K on the axis.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Figure file: .png, .svg or .pdf.")],
     fraction: Fractions = "0.001,0.01,0.05",
@@ -336,17 +341,33 @@ def plot_negatives_command(
 ) -> None:
     """The same-class share of the hardest 0.1/1/5% of negatives and the deputy rank against K.
 
-    Example: [bold]boundcalc plot negatives --prior imagenet1k --k-max 65536 -o negatives.png[/]
+    Example: boundcalc plot negatives --prior imagenet1k --k-max 65536 -o negatives.png
     """
+    from ..reports import NegativesPlotRequest, plot_negatives
+
     req = NegativesPlotRequest(source, k_max, parse_float_list(fraction, "--fraction"), confidence, not without_replacement)
     err_console.print(f"wrote {plot_negatives(req, output, title)}")
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """The application reduced to the one top-level command ``args`` name, if they name one:
+    typer builds the options of every registered command on start-up, which for a quick command
+    costs more than running it. Help, ``plot`` and unknown names get the whole application."""
+    name = args[0] if args else ""
+    chosen = [c for c in app.registered_commands if (c.name or c.callback.__name__ if c.callback else None) == name]
+    if not chosen:
+        return app
+    lean = copy.copy(app)
+    lean.registered_commands = chosen
+    lean.registered_groups = []
+    return lean
 
 
 def main() -> None:
     """Entry point of the console script: usage errors, like every other error, are one line
     on stderr naming the option, with exit status 2 (click's own errors carry
     ``format_message`` and ``exit_code``, whichever copy of click typer uses)."""
-    cli = typer.main.get_command(app)
+    cli = typer.main.get_command(_app_for(sys.argv[1:]))
     try:
         code = cli.main(standalone_mode=False, prog_name="boundcalc")
     except typer.Abort:

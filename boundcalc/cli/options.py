@@ -5,33 +5,30 @@ import inspect
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..bounds import METHODS
-from ..priors import PRESETS, PriorSource
-from ..reports import BoundRequest, LossInput
+from ..names import METHODS, PRESETS
 from .parse import parse_float_list, parse_int_list
 from .render import Format
 
-_PRIOR = "Prior"
-_OUTPUT = "Output"
-_INPUTS = "Inputs"
-_LOG = "Log columns"
+if TYPE_CHECKING:
+    from ..priors import PriorSource
+    from ..reports import BoundRequest
 
-Classes = Annotated[int | None, typer.Option("--classes", "-c", help="Uniform prior over C classes.", rich_help_panel=_PRIOR)]
-Preset = Annotated[str | None, typer.Option("--prior", "-p", help=f"Preset: {', '.join(PRESETS)}.", rich_help_panel=_PRIOR)]
+Classes = Annotated[int | None, typer.Option("--classes", "-c", help="Uniform prior over C classes.")]
+Preset = Annotated[str | None, typer.Option("--prior", "-p", help=f"Preset: {', '.join(PRESETS)}.")]
 PriorFile = Annotated[Path | None, typer.Option(
-    "--prior-file", help="Per-class counts or weights: JSON, CSV/TSV, text (one per line) or .npy.", rich_help_panel=_PRIOR)]
+    "--prior-file", help="Per-class counts or weights: JSON, CSV/TSV, text (one per line) or .npy.")]
 Labels = Annotated[Path | None, typer.Option(
-    "--labels", help="Per-sample labels (text, CSV column or .npy); counts are computed.", rich_help_panel=_PRIOR)]
+    "--labels", help="Per-sample labels (text, CSV column or .npy); counts are computed.")]
 Fmt = Annotated[Format | None, typer.Option(
-    "--format", "-f", help="Output format (default: from the --output suffix, else table).", rich_help_panel=_OUTPUT)]
+    "--format", "-f", help="Output format (default: from the --output suffix, else table).")]
 Output = Annotated[Path | None, typer.Option(
-    "--output", "-o", help="Write to this file instead of the terminal (- for standard output).", rich_help_panel=_OUTPUT)]
+    "--output", "-o", help="Write to this file instead of the terminal (- for standard output).")]
 Digits = Annotated[int, typer.Option(
-    "--digits", min=1, max=17, help="Significant digits in table, markdown and latex output.", rich_help_panel=_OUTPUT)]
+    "--digits", min=1, max=17, help="Significant digits in table, markdown and latex output.")]
 WithoutReplacement = Annotated[bool, typer.Option(
     "--without-replacement", help="Draw without replacement from the pool of per-class counts.")]
 KList = Annotated[str, typer.Option("--k", "-k", help="Negatives K: one value, a list 31,63,127 or a range 32..1024:x2.")]
@@ -42,41 +39,40 @@ Title = Annotated[str | None, typer.Option("--title", help="Figure title.")]
 Seed = Annotated[int | None, typer.Option("--seed", "-s", help="Random seed (reproducible results).")]
 
 Loss = Annotated[str | None, typer.Option(
-    "--loss", "-l", help="Measured contrastive loss L_cont (one, or one per K).", rich_help_panel=_INPUTS)]
+    "--loss", "-l", help="Measured contrastive loss L_cont (one, or one per K).")]
 BoundK = Annotated[str | None, typer.Option(
-    "--k", "-k", help="Negatives K (with --loss), or the K of --log runs that log none.", rich_help_panel=_INPUTS)]
+    "--k", "-k", help="Negatives K (with --loss), or the K of --log runs that log none.")]
 Log = Annotated[list[Path], typer.Option(
     "--log", help="Training log, run folder or folder of runs (Lightning, TensorBoard, Hugging Face, MLflow, W&B, "
-    "Keras, CSV/JSON/JSONL; - for stdin). Repeatable: one row per run and K.", rich_help_panel=_INPUTS, allow_dash=True,
+    "Keras, CSV/JSON/JSONL; - for stdin). Repeatable: one row per run and K.", allow_dash=True,
     metavar="PATH")]
 LossKey = Annotated[str | None, typer.Option(
-    "--loss-key", help="Loss column/tag/metric in --log (default: loss, train_loss, train/loss, train_loss_epoch, …).",
-    rich_help_panel=_LOG)]
+    "--loss-key", help="Loss column/tag/metric in --log (default: loss, train_loss, train/loss, train_loss_epoch, …).")]
 KKey = Annotated[str | None, typer.Option(
-    "--k-key", help="Key holding K in --log or its hparams/params/config (default: k, num_negatives, …).",
-    rich_help_panel=_LOG)]
+    "--k-key", help="Key holding K in --log or its hparams/params/config (default: k, num_negatives, …).")]
 Reduce = Annotated[str | None, typer.Option(
-    "--reduce", help="A run's loss: last (default), mean, min, or last:N (mean of the last N values).",
-    rich_help_panel=_LOG)]
-DKey = Annotated[str | None, typer.Option("--d-key", help="Column holding d(f) in --log.", rich_help_panel=_LOG)]
-LSubKey = Annotated[str | None, typer.Option("--l-sub-key", help="Column holding L_sub in --log.", rich_help_panel=_LOG)]
-SupKey = Annotated[str | None, typer.Option("--sup-key", help="Column holding the measured L_sup in --log.", rich_help_panel=_LOG)]
+    "--reduce", help="A run's loss: last (default), mean, min, or last:N (mean of the last N values).")]
+DKey = Annotated[str | None, typer.Option("--d-key", help="Column holding d(f) in --log.")]
+LSubKey = Annotated[str | None, typer.Option("--l-sub-key", help="Column holding L_sub in --log.")]
+SupKey = Annotated[str | None, typer.Option("--sup-key", help="Column holding the measured L_sup in --log.")]
 D = Annotated[str | None, typer.Option(
-    "--d", help="d(f) ≤ 0 (one, or one per K). Without it d = 0 is assumed and said.", rich_help_panel=_INPUTS)]
+    "--d", help="d(f) ≤ 0 (one, or one per K). Without it d = 0 is assumed and said.")]
 LSub = Annotated[str | None, typer.Option(
-    "--l-sub", help="L_sub ≥ 0 for Nozawa–Sato (default 0, which keeps it valid).", rich_help_panel=_INPUTS)]
+    "--l-sub", help="L_sub ≥ 0 for Nozawa–Sato (default 0, which keeps it valid).")]
 CollisionTerm = Annotated[float | None, typer.Option(
-    "--collision-term", help="Measured E\\[ln(1+Col)] (default: exact for the prior).", rich_help_panel=_INPUTS)]
+    "--collision-term", help="Measured E[ln(1+Col)] (default: exact for the prior).")]
 Temperature = Annotated[float | None, typer.Option(
-    "--temperature", "-t", help="Temperature t (Bao et al.: b² = 1/t).", rich_help_panel=_INPUTS)]
+    "--temperature", "-t", help="Temperature t (Bao et al.: b² = 1/t).")]
 NormBound = Annotated[float | None, typer.Option(
-    "--norm-bound", help="Feature-norm bound b instead of --temperature.", rich_help_panel=_INPUTS)]
+    "--norm-bound", help="Feature-norm bound b instead of --temperature.")]
 MeasuredSup = Annotated[str | None, typer.Option(
-    "--measured-sup", help="Measured L_sup (one per K): says whether each bound holds.", rich_help_panel=_INPUTS)]
+    "--measured-sup", help="Measured L_sup (one per K): says whether each bound holds.")]
 
 
-def prior_source(classes: Classes = None, prior: Preset = None, prior_file: PriorFile = None, labels: Labels = None) -> PriorSource:
+def prior_source(classes: Classes = None, prior: Preset = None, prior_file: PriorFile = None, labels: Labels = None) -> "PriorSource":
     """The --classes / --prior / --prior-file / --labels group."""
+    from ..priors import PriorSource
+
     return PriorSource(classes, prior, prior_file, labels)
 
 
@@ -101,8 +97,9 @@ def bound_request(
     norm_bound: NormBound = None,
     measured_sup: MeasuredSup = None,
     method: Method = "all",
-) -> BoundRequest:
+) -> "BoundRequest":
     """The options of ``bound`` and ``plot bounds``, as one request."""
+    from ..reports import BoundRequest, LossInput
 
     def floats(text: str | None, name: str) -> list[float] | None:
         return None if text is None else parse_float_list(text, name)

@@ -1,5 +1,7 @@
 """Rendering reports and errors: every command's output and every refusal goes through here."""
 
+from __future__ import annotations
+
 import os
 import re
 import sys
@@ -10,19 +12,22 @@ from contextlib import contextmanager
 from enum import Enum
 from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from ..errors import BoundcalcError
-from ..reports import Report
+
+if TYPE_CHECKING:
+    from ..reports import Report
 
 __all__ = ["Format", "Layout", "emit", "output_format", "progress_bar", "fail", "command", "out_console", "err_console", "option_name"]
 
-out_console = Console()
-err_console = Console(stderr=True)
+# No emoji codes in any output (":name:" in a prior's class name stays as typed).
+out_console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 #: Fewest columns a terminal table keeps before it turns to quantity/value pairs: the leading
 #: columns of every report are what a row is about and its main value (K, method, loss, bound).
@@ -116,25 +121,28 @@ def progress_bar(description: str, total: float | None = None) -> Iterator[Calla
     task has run for PROGRESS_DELAY seconds, it drives a transient rich bar on stderr."""
     import time
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
     start = time.monotonic()
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TimeRemainingColumn(), console=err_console, transient=True)
-    task = bar.add_task(description, total=total)
-    shown = False
+    done = 0
+    bar: Any = None  # rich.progress is imported only once a bar is shown
+    task: Any = None
 
     def advance(n: int) -> None:
-        nonlocal shown
-        bar.advance(task, n)
-        if not shown and err_console.is_terminal and time.monotonic() - start > PROGRESS_DELAY:
+        nonlocal done, bar, task
+        done += n
+        if bar is not None:
+            bar.update(task, completed=done)
+        elif err_console.is_terminal and time.monotonic() - start > PROGRESS_DELAY:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                           TimeRemainingColumn(), console=err_console, transient=True)
+            task = bar.add_task(description, total=total, completed=done)
             bar.start()
-            shown = True
 
     try:
         yield advance
     finally:
-        if shown:
+        if bar is not None:
             bar.stop()
 
 
@@ -174,8 +182,9 @@ def _fitted(report: Report, digits: int, width: int | None) -> tuple[list[Any], 
     dropped from the right, down to MIN_TABLE_COLUMNS, with a note; past that, rows are shown
     as quantity/value pairs. No cell is ever folded or cut."""
     from ..formats import label, rich_table
+    from ..reports import Report
 
-    measure = Console(width=UNBOUNDED_WIDTH)
+    measure = Console(width=UNBOUNDED_WIDTH, emoji=False)
     tables: list[Any] = []
     notes: list[str] = []
     for whole in report.parts or [report]:
@@ -236,13 +245,13 @@ def emit(report: Report, fmt: str, output: Path | None, digits: int, siunitx: bo
         import io
 
         buf = io.StringIO()
-        measure = Console(width=UNBOUNDED_WIDTH)
+        measure = Console(width=UNBOUNDED_WIDTH, emoji=False)
         width = max([measure.measure(item).maximum for item in items] + [1])
-        con = Console(file=buf, width=width, no_color=True)
+        con = Console(file=buf, width=width, no_color=True, emoji=False)
         for item in items:
             con.print(item)
         for n in notes:
-            con.print(n, soft_wrap=True)
+            con.print(n, soft_wrap=True, highlight=False)
         text = buf.getvalue()
     elif fmt in ("json", "jsonl") and report.document is not None:
         text = render_text(report.document, [], fmt)
