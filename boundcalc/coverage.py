@@ -33,9 +33,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import lru_cache
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -53,6 +52,9 @@ from .special import (
     stirlerr,
 )
 from .validation import FloatOrArray, check_digits, shaped_like, whole_numbers
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 __all__ = [
     "CoverTime",
@@ -77,13 +79,11 @@ _NEAR_ONE = math.log(0.9)
 
 
 def _log_cdf_sf(
-    prior: Prior, draws: NDArray[np.int64], replace: bool, complement: bool = True
+    prior: Prior, draws: NDArray[np.int64], replace: bool
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(ln υ_n, ln(1 − υ_n)) for an int64 array of draws, elementwise: the smaller side is
-    integrated and the other is its complement, so υ + (1 − υ) = 1 to rounding.
-
-    With ``complement=False`` only υ is integrated (about four times cheaper where υ is near 1):
-    υ keeps its full relative accuracy, but 1 − υ is then only accurate to about 1e−16 absolute.
+    integrated and the other is its complement, so υ + (1 − υ) = 1 to rounding; every caller
+    (cdf, sf, their logs, pmf) reads this one evaluation.
     """
     model = model_for(prior, replace)
     flat = draws.ravel()
@@ -120,12 +120,16 @@ def _log_cdf_sf(
         # unless the integrated side is near 1 (then the other side is integrated too). Which
         # side first: the draw count's median is its mean, so the Poissonized coverage at the
         # mean, Φ(mean), tells roughly where υ_n lies.
-        proxy = model.log_phi(model.y(model.mean_parameter(uniq[idx])))
-        sf_first = (proxy > _PROXY_HIGH) & complement
+        # Φ(mean) increases with n, so the sides split at one index (found by bisection: a
+        # whole curve pays for a few dozen evaluations of Φ, not one per point).
+        def high(i: int) -> bool:
+            return bool(model.log_phi(model.y(model.mean_parameter(uniq[idx[i : i + 1]])))[0] > _PROXY_HIGH)
+
+        split = idx.size if not high(idx.size - 1) else (0 if high(0) else first_true(high, 0, idx.size - 1))
+        sf_first = np.arange(idx.size) >= split
         redo_sf = _integrate(model, uniq, idx[~sf_first], "cdf", logcdf, logsf)
         redo_cdf = _integrate(model, uniq, idx[sf_first], "sf", logsf, logcdf)
-        if complement:
-            _integrate(model, uniq, redo_sf, "sf", logsf, logcdf)
+        _integrate(model, uniq, redo_sf, "sf", logsf, logcdf)
         _integrate(model, uniq, redo_cdf, "cdf", logcdf, logsf)
     return logcdf[inverse].reshape(draws.shape), logsf[inverse].reshape(draws.shape)
 
@@ -200,7 +204,7 @@ def coverage_probability(
     if exact or digits is not None:
         return _high_precision(d, p, replace, exact, digits)
     with np.errstate(under="ignore"):
-        return shaped_like(np.exp(_log_cdf_sf(p, d, replace, complement=False)[0]), draws)
+        return shaped_like(np.exp(_log_cdf_sf(p, d, replace)[0]), draws)
 
 
 def _high_precision(d: NDArray[np.int64], p: Prior, replace: bool, exact: bool, digits: int | None) -> Fraction | Any:
@@ -248,8 +252,8 @@ class CoverTime:
         arr = whole_numbers(n, "n")
         return arr if self.replace else np.minimum(arr, model_for(self.prior, False).N)
 
-    def _logs(self, n: ArrayLike, complement: bool = True) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        return _log_cdf_sf(self.prior, self._draws(n), self.replace, complement)
+    def _logs(self, n: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        return _log_cdf_sf(self.prior, self._draws(n), self.replace)
 
     def logcdf(self, n: ArrayLike) -> FloatOrArray:
         """ln P(T ≤ n) = ln υ_n."""
@@ -260,9 +264,9 @@ class CoverTime:
         return shaped_like(self._logs(n)[1], n)
 
     def cdf(self, n: ArrayLike) -> FloatOrArray:
-        """P(T ≤ n) = υ_n (full relative accuracy in υ; near 1, within a few ulps of 1 − sf)."""
+        """P(T ≤ n) = υ_n (full relative accuracy in υ; near 1, the complement of sf)."""
         with np.errstate(under="ignore"):
-            return shaped_like(np.exp(self._logs(n, complement=False)[0]), n)
+            return shaped_like(np.exp(self._logs(n)[0]), n)
 
     def sf(self, n: ArrayLike) -> FloatOrArray:
         """P(T > n) = 1 − υ_n."""

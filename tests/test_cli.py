@@ -245,7 +245,7 @@ def _modules_after(argv: list[str]) -> set[str]:
 
 def test_import_and_help_stay_light():
     """`import boundcalc`, the command line's import and its help load neither numpy nor anything heavy."""
-    code = "import sys, boundcalc, boundcalc.cli; print(','.join(m for m in ('numpy', *%r) if m in sys.modules))" % (HEAVY,)
+    code = f"import sys, boundcalc, boundcalc.cli; print(','.join(m for m in ('numpy', *{HEAVY!r}) if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == ""
     assert _modules_after(["--help"]) == set()

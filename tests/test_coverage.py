@@ -280,3 +280,57 @@ def test_bad_digits_and_modes():
         bc.coverage_probability([5, 6], 3, exact=True)
     with pytest.raises(ValueError, match="digits="):
         bc.coverage_probability(5, [0.5, 0.25, 0.25], exact=True)
+
+
+# ------------------------------------------------------------- whole curves (shared circles)
+def _exact_logs(v: Fraction) -> tuple[float, float]:
+    """(ln υ, ln(1 − υ)) of an exact probability, from its integers."""
+    return frac_log(v), frac_log(1 - v)
+
+
+@pytest.fixture
+def per_point_calls(monkeypatch):
+    """How many draw counts were computed on circles of their own (not shared)."""
+    from boundcalc import saddle
+
+    seen = [0]
+    own = saddle._log_coefficient_each
+
+    def counting(model, n, kind):
+        seen[0] += n.size
+        return own(model, n, kind)
+
+    monkeypatch.setattr(saddle, "_log_coefficient_each", counting)
+    return seen
+
+
+@pytest.mark.parametrize("counts,replace,last", [
+    ([1] * 10 + [3] * 10 + [7] * 5, True, 1500),      # three masses, i.i.d.
+    ([30] * 5 + [10] * 10 + [3] * 4, False, 262),     # three pool sizes, without replacement
+])
+def test_whole_curve_against_exact_rationals(counts, replace, last, per_point_calls):
+    """Every n of a dense curve, both sides, against exact rational arithmetic: the values that
+    share a circle are as accurate as single values (1e−13 relative in υ and in 1 − υ)."""
+    p = Prior.from_counts(counts)
+    n = np.arange(0, last + 1)
+    lc, ls = bc.coverage.log_coverage_and_sf(n, p, replace=replace)
+    for k in n:
+        want_c, want_s = _exact_logs(bc.coverage_probability(int(k), p, replace=replace, exact=True))
+        assert_log_close(float(lc[k]), want_c, 1e-13)
+        assert_log_close(float(ls[k]), want_s, 1e-13)
+    assert per_point_calls[0] < 0.25 * n.size  # most of the curve was computed on shared circles
+
+
+def test_whole_imagenet_curve_against_mpmath(per_point_calls):
+    """A curve over the real ImageNet-1K prior, checked on both sides at points that shared a
+    circle (mpmath contour integral at 40 digits)."""
+    p = Prior.preset("imagenet1k")
+    probs = list(zip((p.masses / p.total).tolist(), p.multiplicities.tolist(), strict=False))
+    n = np.arange(1001, 30001)
+    lc, ls = bc.coverage.log_coverage_and_sf(n, p)
+    assert per_point_calls[0] < 0.05 * n.size
+    for k in (6003, 20011):
+        with mp.workdps(40):
+            v = contour_coverage(k, probs, dps=40)
+            assert_log_close(float(lc[k - 1001]), float(mp.log(v)), 1e-13)
+            assert_log_close(float(ls[k - 1001]), float(mp.log(1 - v)), 1e-13)
