@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from .priors import PriorLike, as_prior
 from .special import logsumexp_weighted
@@ -80,6 +80,16 @@ def collision_pmf(m: ArrayLike, k: int, prior: PriorLike) -> FloatOrArray:
 _STEP = 0.125
 _V_HIGH = math.log(60.0)  # e^{-60} ≈ 1e-26: the tail beyond is negligible
 _CHUNK_ELEMENTS = 1 << 22
+#: More distinct K than this are a range, interpolated by octave (below it, each K costs less
+#: than an octave's nodes).
+_RANGE_POINTS = 256
+#: Octaves start here (below, every K is computed: the octaves are short there).
+_CHEB_FROM = 64.0
+#: Chebyshev nodes per octave of K, points checked between them, and the relative agreement
+#: required at those points (a few units of rounding).
+_CHEB_NODES = 24
+_CHEB_CHECKS = 6
+_CHEB_TOL = 4e-15
 
 
 def collision_term(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
@@ -92,18 +102,31 @@ def collision_term(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
 
     evaluated by the trapezoidal rule in v = ln t, which converges geometrically for this
     doubly-exponentially decaying analytic integrand (step 1/8: error below 1e−30 relative).
-    Cost O((ln K + 80) · 8 · U) for U distinct class probabilities. Domain: K ≥ 0 integers.
+    Cost O((ln K + 80) · 8 · U) for U distinct class probabilities. A long range of K (more
+    than _RANGE_POINTS distinct values) is interpolated instead: the integral is an analytic
+    function of ln K, so on each octave [2^i, 2^{i+1}] a Chebyshev interpolant through
+    _CHEB_NODES exact values reproduces it to rounding (checked on each octave at
+    points between the nodes; an octave that fails is computed point by point).
+    Domain: K ≥ 0 integers.
     """
     kk = whole_numbers(k, "k")
     p = as_prior(prior)
     rho = p.probabilities
     weights = p.multiplicities.astype(np.float64) * rho
     flat = kk.ravel().astype(np.float64)
-    out = np.zeros(flat.shape, dtype=np.float64)
-    if flat.size == 0 or flat.max() == 0:
-        return shaped_like(out.reshape(kk.shape), k)
+    uniq, inverse = np.unique(flat, return_inverse=True)
+    by_range = uniq.size > _RANGE_POINTS
+    vals = (_collision_range if by_range else _collision_integral)(uniq, rho, weights)
+    return shaped_like(vals[inverse].reshape(kk.shape), k)
+
+
+def _collision_integral(ks: NDArray[np.float64], rho: NDArray[np.float64], weights: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The trapezoidal rule of :func:`collision_term` at each (real, ≥ 0) K, chunked."""
+    out = np.zeros(ks.shape, dtype=np.float64)
+    if ks.size == 0 or ks.max() == 0:
+        return out
     # One grid for all K: it starts low enough for the largest K (the extra nodes add nothing).
-    v = np.arange(-math.log(flat.max()) - 70.0, _V_HIGH + _STEP, _STEP)
+    v = np.arange(-math.log(ks.max()) - 70.0, _V_HIGH + _STEP, _STEP)
     t = np.exp(v)
     damp = np.exp(-t)
     em1 = np.expm1(-t)[:, None]
@@ -115,10 +138,45 @@ def collision_term(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
         with np.errstate(divide="ignore"):  # ρ = 1 (one class): ln 0 = −inf, then 1 − e^{−inf} = 1
             log_keep = np.log1p(r[None, :] * em1)  # ln(1 − ρ(1 − e^{−t})), (nodes, block)
         k_step = max(1, _CHUNK_ELEMENTS // (v.size * r.size))
-        for start in range(0, flat.size, k_step):
-            ks = flat[start : start + k_step]
+        for start in range(0, ks.size, k_step):
+            kb = ks[start : start + k_step]
             with np.errstate(invalid="ignore"):  # K = 0 times −inf; those rows are set to 0 below
-                g = -np.expm1(ks[:, None, None] * log_keep[None, :, :])  # 1 − E[e^{−t·Col} | class]
+                g = -np.expm1(kb[:, None, None] * log_keep[None, :, :])  # 1 − E[e^{−t·Col} | class]
             out[start : start + k_step] += _STEP * ((g @ w) @ damp)
-    out[flat == 0] = 0.0
-    return shaped_like(out.reshape(kk.shape), k)
+    out[ks == 0] = 0.0
+    return out
+
+
+def _collision_range(ks: NDArray[np.float64], rho: NDArray[np.float64], weights: NDArray[np.float64]) -> NDArray[np.float64]:
+    """:func:`collision_term` at many sorted distinct K: exact below _CHEB_FROM, else by octave."""
+    out = np.empty(ks.shape)
+    small = ks < _CHEB_FROM
+    out[small] = _collision_integral(ks[small], rho, weights)
+    octave = np.floor(np.log2(np.maximum(ks, 1.0))).astype(np.int64)
+    for i in np.unique(octave[~small]):
+        sel = np.nonzero(~small & (octave == i))[0]
+        lo, hi = math.log(2.0**i), math.log(2.0 ** (i + 1))
+        # Chebyshev points of the first kind in u = ln K, and checks halfway between them.
+        x = np.cos(np.pi * (np.arange(_CHEB_NODES) + 0.5) / _CHEB_NODES)
+        x_check = np.cos(np.pi * np.arange(1, _CHEB_NODES) / _CHEB_NODES)[:: max(1, _CHEB_NODES // _CHEB_CHECKS)]
+        at = np.exp(0.5 * (lo + hi) + 0.5 * (hi - lo) * np.concatenate([x, x_check]))
+        exact = _collision_integral(at, rho, weights)
+        coef = _cheb_coefficients(exact[:_CHEB_NODES])
+        check = np.polynomial.chebyshev.chebval(x_check, coef)
+        if np.all(np.abs(check - exact[_CHEB_NODES:]) <= _CHEB_TOL * np.abs(exact[_CHEB_NODES:])):
+            u = np.log(ks[sel])
+            out[sel] = np.polynomial.chebyshev.chebval((2.0 * u - (lo + hi)) / (hi - lo), coef)
+        else:
+            out[sel] = _collision_integral(ks[sel], rho, weights)
+    return out
+
+
+def _cheb_coefficients(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Chebyshev coefficients c_j of the interpolant through values f(x_k) at the points of the
+    first kind x_k = cos(π(k + ½)/N): c_j = (2 − δ_j0)/N Σ_k f(x_k) cos(πj(k + ½)/N)."""
+    n = values.size
+    j = np.arange(n)[:, None]
+    k = np.arange(n)[None, :]
+    coef = (2.0 / n) * (np.cos(np.pi * j * (k + 0.5) / n) @ values)
+    coef[0] /= 2.0
+    return coef

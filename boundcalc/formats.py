@@ -49,12 +49,18 @@ def choose_format(fmt: str | None, output: str | Path | None) -> str:
     return fmt
 
 
+#: Cell types that need no cleaning.
+_PLAIN = (int, str, bool, type(None))
+
+
 def default_layout(fmt: str) -> str:
     """The bound table's layout: ``wide`` (one row per K) for Markdown and LaTeX, else ``long``."""
     return "wide" if fmt in READING_FORMATS else "long"
 
 
 def _clean(v: Any) -> Any:
+    if type(v) in _PLAIN:  # the common case, first (tables of 10^6 cells)
+        return v
     if isinstance(v, float) and not math.isfinite(v):
         return None
     if isinstance(v, list):
@@ -139,10 +145,16 @@ def to_csv(rows: Sequence[dict], columns: Sequence[str], delimiter: str = ",") -
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n", delimiter=delimiter)
     w.writerow(columns)
-    for r in rows:
-        vals = [_clean(r.get(c)) for c in columns]
-        w.writerow(["" if v is None else repr(v) if isinstance(v, float) else v for v in vals])
+    w.writerows([_csv_cell(r.get(c)) for c in columns] for r in rows)
     return buf.getvalue()
+
+
+def _csv_cell(v: Any) -> Any:
+    """A CSV cell: floats with every digit (``repr``), non-finite floats and None empty."""
+    if type(v) is float:
+        return repr(v) if math.isfinite(v) else ""
+    v = _clean(v)
+    return "" if v is None else repr(v) if isinstance(v, float) else v
 
 
 #: Marks of the wide bound layout: what a "<column>_status" means in the cell, and its footnote.

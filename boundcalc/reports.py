@@ -98,24 +98,27 @@ class CoverageRequest:
     replace: bool = True
 
 
-#: Values computed per call when a long range reports progress (small enough for a bar to move
-#: every second or so on a large prior, large enough that the per-call cost does not show).
+#: Values computed per call when a long range reports progress: at least PROGRESS_CHUNK (the
+#: per-call cost does not show) and at most 1/PROGRESS_STEPS of the range (ranges are computed
+#: with shared circles and interpolants, which long chunks use best).
 PROGRESS_CHUNK = 2000
+PROGRESS_STEPS = 50
 
 
 def _in_chunks(f: Callable[[np.ndarray], Any], values: np.ndarray, progress: Progress | None) -> list[np.ndarray]:
-    """``f`` over ``values`` in chunks of PROGRESS_CHUNK (one call without ``progress``); the
+    """``f`` over ``values`` in chunks (one call without ``progress``); the
     outputs (one array or a tuple of arrays per call) concatenated."""
-    if progress is None or values.size <= PROGRESS_CHUNK:
+    chunk = max(PROGRESS_CHUNK, -(-values.size // PROGRESS_STEPS))
+    if progress is None or values.size <= chunk:
         out = f(values)
         if progress is not None:
             progress(values.size)
         return [np.atleast_1d(x) for x in (out if isinstance(out, tuple) else (out,))]
     parts = []
-    for s0 in range(0, values.size, PROGRESS_CHUNK):
-        out = f(values[s0 : s0 + PROGRESS_CHUNK])
+    for s0 in range(0, values.size, chunk):
+        out = f(values[s0 : s0 + chunk])
         parts.append([np.atleast_1d(x) for x in (out if isinstance(out, tuple) else (out,))])
-        progress(min(PROGRESS_CHUNK, values.size - s0))
+        progress(min(chunk, values.size - s0))
     return [np.concatenate(cols) for cols in zip(*parts, strict=True)]
 
 

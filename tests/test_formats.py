@@ -185,4 +185,5 @@ def test_progress_over_long_ranges_changes_no_value():
         assert sum(done) == len(ks) and len(done) == 3
         for a, b in zip(chunked.rows, whole.rows, strict=True):
             for key, val in b.items():
-                assert a[key] == (pytest.approx(val, rel=1e-15, abs=1e-300) if isinstance(val, float) else val), key
+                # Chunks share saddle-point circles differently: the values agree to a few ulps.
+                assert a[key] == (pytest.approx(val, rel=1e-14, abs=1e-300) if isinstance(val, float) else val), key
