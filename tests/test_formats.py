@@ -185,5 +185,6 @@ def test_progress_over_long_ranges_changes_no_value():
         assert sum(done) == len(ks) and len(done) == 3
         for a, b in zip(chunked.rows, whole.rows, strict=True):
             for key, val in b.items():
-                # Chunks share saddle-point circles differently: the values agree to a few ulps.
-                assert a[key] == (pytest.approx(val, rel=1e-14, abs=1e-300) if isinstance(val, float) else val), key
+                # Chunks share saddle-point circles differently: the values agree to rounding, which
+                # for a probability p is |ln p| · 1e−16 relative (here |ln p| ≤ 40).
+                assert a[key] == (pytest.approx(val, rel=5e-14, abs=1e-300) if isinstance(val, float) else val), key
