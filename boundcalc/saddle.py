@@ -30,6 +30,7 @@ from .special import (
     log_binom_pmf,
     log_neg_log1mexp,
     log_one_minus_exp_of,
+    log_one_minus_product,
     log_poisson_pmf,
     logsumexp_weighted,
 )
@@ -183,12 +184,7 @@ class SaddleModel:
                 yz = a[None, None, :] * wz[:, :, None]
                 total += np.sum(m * (log1mexp(yz) - log1mexp(y[:, None, u0 : u0 + block])), axis=-1)
             return base + total
-        parts = [
-            logsumexp_weighted(log_neg_log1mexp(self.a[None, None, u0 : u0 + block] * wz[:, :, None]), self.m[u0 : u0 + block])
-            for u0 in range(0, self.a.size, block)
-        ]
-        lse = parts[0] if len(parts) == 1 else logsumexp_weighted(np.stack(parts, axis=-1), np.ones(len(parts)))
-        top = log_one_minus_exp_of(lse)
+        top = log_one_minus_product(self.a, self.m, wz, _CHUNK)
         bottom = self.log_one_minus_phi(y)[:, None]
         return base + top - bottom
 

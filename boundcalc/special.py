@@ -209,6 +209,18 @@ def logsumexp_weighted(log_terms: np.ndarray, weights: np.ndarray, axis: int = -
         return np.log(total) + np.squeeze(shift, axis=axis)
 
 
+def log_one_minus_product(a: np.ndarray, m: np.ndarray, x: np.ndarray, chunk: int) -> np.ndarray:
+    """ln(1 − Π_u (1 − e^{−a_u x})^{m_u}) at each (real or complex) x, i.e. the log-probability
+    that some class is unseen by a Poisson process run for time x, as
+    ln(1 − exp(−exp(ln Σ_u m_u (−ln(1 − e^{−a_u x}))))) without cancellation. The masses are
+    taken in blocks of about ``chunk`` numbers, so memory is bounded for any number of them."""
+    block = max(1, chunk // max(1, x.size))
+    parts = [logsumexp_weighted(log_neg_log1mexp(a[u0 : u0 + block] * x[..., None]), m[u0 : u0 + block])
+             for u0 in range(0, a.size, block)]
+    lse = parts[0] if len(parts) == 1 else logsumexp_weighted(np.stack(parts, axis=-1), np.ones(len(parts)))
+    return log_one_minus_exp_of(lse)
+
+
 def first_true(pred: Callable[[int], bool], lo: int, hi: int) -> int:
     """The smallest n in (lo, hi] with pred(n), for a monotone pred with pred(lo) false and
     pred(hi) true (bisection: about log2(hi − lo) calls). Quantile functions use it."""

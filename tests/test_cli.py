@@ -257,10 +257,13 @@ def test_import_and_help_stay_light():
     ["coverage", "--classes", "1000", "--k", "0..2000"],
     ["collision", "--classes", "10", "--k", "31,63"],
     ["draws", "--classes", "1000"],
+    ["draws", "--prior", "imagenet1k"],
+    ["coverage", "--prior", "imagenet_lt", "--k", "7700", "--without-replacement"],
     ["bound", "--classes", "10", "--loss", "2.02", "--k", "31", "--d", "-1.16", "--temperature", "0.5"],
 ])
 def test_default_paths_load_no_heavy_module(argv):
-    """The everyday commands with default options need numpy only (closed forms for the uniform prior)."""
+    """The everyday commands with default options need numpy only (closed forms for the uniform
+    prior, numpy quadrature for the moments of the others)."""
     assert _modules_after(argv) == {"numpy"}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import mpmath as mp
 import numpy as np
 import pytest
 
@@ -55,8 +56,8 @@ def test_general_mean_var_against_exact(weights):
         half_second += sign / (q * q)
     var = 2 * half_second - mean - mean * mean
     assert exact_mean == mean
-    assert bc.expected_draws(p) == pytest.approx(float(exact_mean), rel=1e-12)
-    assert bc.cover_time(p).var() == pytest.approx(float(var), rel=1e-10)
+    assert bc.expected_draws(p) == pytest.approx(float(exact_mean), rel=1e-13)
+    assert bc.cover_time(p).var() == pytest.approx(float(var), rel=1e-12)
 
 
 def test_without_replacement_moments_against_sums():
@@ -64,8 +65,27 @@ def test_without_replacement_moments_against_sums():
     t = bc.cover_time(counts, replace=False)
     n = np.arange(0, sum(counts) + 1)
     sf = np.array([float(1 - bc.coverage_probability(int(k), counts, replace=False, exact=True)) for k in n])
-    assert t.mean() == pytest.approx(sf.sum(), rel=1e-12)
-    assert t.var() == pytest.approx(((2 * n + 1) * sf).sum() - sf.sum() ** 2, rel=1e-10)
+    assert t.mean() == pytest.approx(sf.sum(), rel=1e-13)
+    assert t.var() == pytest.approx(((2 * n + 1) * sf).sum() - sf.sum() ** 2, rel=1e-12)
+
+
+@pytest.mark.parametrize("common,count,rare", [(3000, 10**5, 1), (10, 10**6, 1), (1000, 732, 1)])
+def test_rare_class_mean_against_beta_form(common, count, rare):
+    """One rare class among many common ones (long-tailed data sets): m classes of probability
+    a and one of b give E[T] = (H_m + B(b/a, m + 1)) / a exactly, however far apart a and b are."""
+    p = Prior.from_counts([count] * common + [rare])
+    with mp.workdps(40):
+        total = mp.mpf(common * count + rare)
+        a, b = count / total, rare / total
+        want = (mp.harmonic(common) + mp.beta(b / a, common + 1)) / a
+    assert bc.expected_draws(p) == pytest.approx(float(want), rel=1e-13)
+
+
+def test_without_replacement_single_items_take_every_draw():
+    """A pool of N classes of one item each is covered exactly at draw N: E[T] = N, Var[T] = 0."""
+    t = bc.cover_time([1] * 20000, replace=False)
+    assert t.mean() == pytest.approx(20000.0, rel=1e-15)
+    assert t.var() <= 1e-6 * 20000
 
 
 @pytest.mark.parametrize("prior", [10, 1000, "imagenet1k", [5, 1, 1, 1]])
