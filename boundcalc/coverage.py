@@ -47,6 +47,7 @@ from .special import (
     harmonic,
     log_binom_coef,
     log_one_minus_product,
+    logsumexp_weighted,
     stirlerr,
 )
 from .validation import FloatOrArray, check_digits, shaped_like, whole_numbers
@@ -71,6 +72,10 @@ __all__ = [
 #: Where the Poissonized coverage Φ(mean) exceeds 0.99, υ_n > 0.49 (the draw count's median is
 #: within one of its mean): integrate 1 − υ first. Below, υ first (its integral is the cheaper).
 _PROXY_HIGH = math.log(0.99)
+#: Where the first inclusion–exclusion sum S1 is below this, 1 − υ_n = S1 to S1/2 relative
+#: (far right tail, i.i.d.); and the numbers held at once while it is evaluated.
+_FAR_TAIL = 1e-16
+_FAR_CHUNK = 1 << 20
 #: A side computed above 0.9 leaves its complement below 0.1 with an absolute error of about
 #: 1e−16, i.e. a relative error above 1e−15: the other side is then integrated as well.
 _NEAR_ONE = math.log(0.9)
@@ -112,6 +117,9 @@ def _log_cdf_sf(
             val = float(np.sum(model.m * np.log(model.a))) - log_binom_coef(model.N, c)
         logcdf[at_c] = min(val, 0.0)
         logsf[at_c] = np.log1p(-math.exp(logcdf[at_c][0]))
+    if replace and mid.any():
+        far = _far_tail(model, uniq, mid, logcdf, logsf)
+        mid &= ~far
     if mid.any():
         idx = np.nonzero(mid)[0]
         # Integrate one side and take the other as its complement; the complement is accurate
@@ -130,6 +138,33 @@ def _log_cdf_sf(
         _integrate(model, uniq, redo_sf, "sf", logsf, logcdf)
         _integrate(model, uniq, redo_cdf, "cdf", logcdf, logsf)
     return logcdf[inverse].reshape(draws.shape), logsf[inverse].reshape(draws.shape)
+
+
+def _far_tail(
+    model: SaddleModel, uniq: NDArray[np.int64], mid: NDArray[np.bool_],
+    logcdf: NDArray[np.float64], logsf: NDArray[np.float64],
+) -> NDArray[np.bool_]:
+    """Fill the far right tail (i.i.d.) from the first inclusion–exclusion sum and return where.
+
+    With S1 = Σ_c (1 − ρ_c)^n and S2 = Σ_{c<d} (1 − ρ_c − ρ_d)^n ≤ S1²/2, Bonferroni's
+    inequalities S1 − S2 ≤ 1 − υ_n ≤ S1 make S1 exact to S1/2 relative; it is used where
+    S1 < _FAR_TAIL (error below 5e−17), as ln S1 = ln Σ_u m_u e^{n ln(1 − ρ_u)}: no cancellation
+    and no saddle point, for any n up to 2^53.
+    """
+    rho = model.a / model.A
+    log_keep = np.log1p(-rho)
+    cand = mid & (uniq * -float(log_keep.max()) > -math.log(_FAR_TAIL))  # the rarest class alone is not yet small
+    far = np.zeros(uniq.shape, dtype=bool)
+    idx = np.nonzero(cand)[0]
+    step = max(1, _FAR_CHUNK // rho.size)
+    for start in range(0, idx.size, step):
+        part = idx[start : start + step]
+        ls1 = logsumexp_weighted(uniq[part].astype(np.float64)[:, None] * log_keep[None, :], model.m)
+        ok = ls1 < math.log(_FAR_TAIL)
+        logsf[part[ok]] = ls1[ok]
+        logcdf[part[ok]] = np.log1p(-np.exp(ls1[ok]))
+        far[part[ok]] = True
+    return far
 
 
 def _integrate(

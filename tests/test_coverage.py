@@ -334,3 +334,21 @@ def test_whole_imagenet_curve_against_mpmath(per_point_calls):
             v = contour_coverage(k, probs, dps=40)
             assert_log_close(float(lc[k - 1001]), float(mp.log(v)), 1e-13)
             assert_log_close(float(ls[k - 1001]), float(mp.log(1 - v)), 1e-13)
+
+
+@pytest.mark.parametrize("weights", [[5, 6], [1, 2, 3], [1, 10**6, 10**6]])
+@pytest.mark.parametrize("n", [10**4, 10**7, 10**12, 7 * 10**15, 2**53])
+def test_far_right_tail_up_to_2_53_against_inclusion_exclusion(weights, n):
+    """ln(1 − υ_n) and ln υ_n for n up to 2^53 against the exact inclusion–exclusion sum for
+    C ≤ 3 in mpmath (every term positive in the far tail; no saddle point involved)."""
+    tot = sum(weights)
+    with mp.workdps(60):
+        r = [mp.mpf(w) / tot for w in weights]
+        singles = mp.fsum((1 - x) ** n for x in r)
+        pairs = mp.fsum((1 - r[i] - r[j]) ** n for i in range(len(r)) for j in range(i + 1, len(r))) if len(r) == 3 else 0
+        want_sf = mp.log(singles - pairs)
+        want_cdf = mp.log1p(-(singles - pairs))
+    lc, ls = bc.coverage.log_coverage_and_sf(n, weights)
+    assert_log_close(float(ls), float(want_sf), 1e-13)
+    assert_log_close(float(lc), float(want_cdf), 1e-13)
+    assert lc <= 0.0 and ls <= 0.0
