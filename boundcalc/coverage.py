@@ -76,6 +76,10 @@ _PROXY_HIGH = math.log(0.99)
 #: (far right tail, i.i.d.); and the numbers held at once while it is evaluated.
 _FAR_TAIL = 1e-16
 _FAR_CHUNK = 1 << 20
+#: ppf: a cdf within this (log) distance of the level q is compared in exact arithmetic (the
+#: float's own error is below 1e−13 relative), or with _PPF_DIGITS digits when exact is too large.
+_PPF_TIE = 1e-11
+_PPF_DIGITS = 40
 #: A side computed above 0.9 leaves its complement below 0.1 with an absolute error of about
 #: 1e−16, i.e. a relative error above 1e−15: the other side is then integrated as well.
 _NEAR_ONE = math.log(0.9)
@@ -355,9 +359,12 @@ class CoverTime:
 
         def reached(n: int) -> bool:
             lc, ls = _log_cdf_sf(self.prior, np.array([n]), self.replace)
-            if q > 0.5:
-                return bool(ls[0] <= math.log1p(-q))
-            return bool(lc[0] >= math.log(q))
+            # Within the float result's accuracy of q (a tie such as cdf(2) = 1/2 for C = 2), the
+            # comparison is decided in exact or high-precision arithmetic.
+            gap = float(ls[0]) - math.log1p(-q) if q > 0.5 else math.log(q) - float(lc[0])
+            if abs(gap) <= _PPF_TIE:
+                return _reaches_exactly(self.prior, n, self.replace, q)
+            return gap <= 0
 
         lo = c - 1  # υ_{C−1} = 0 < q
         mean, sd = self.mean(), self.std()
@@ -368,6 +375,16 @@ class CoverTime:
             lo = hi
             hi = hi * 2 if self.replace else min(2 * hi, int(upper))
         return float(first_true(reached, lo, hi))
+
+
+def _reaches_exactly(prior: Prior, n: int, replace: bool, q: float) -> bool:
+    """υ_n ≥ q, decided with exact rationals (uniform or counts, where cheap) or mpmath."""
+    from fractions import Fraction
+
+    try:
+        return bool(coverage_probability(n, prior, replace, exact=True) >= Fraction(q))
+    except InputError:  # too large for exact arithmetic: 40 digits decide any tie a float can hold
+        return bool(coverage_probability(n, prior, replace, digits=_PPF_DIGITS) >= q)
 
 
 def cover_time(prior: PriorLike, replace: bool = True) -> CoverTime:

@@ -117,3 +117,20 @@ def test_pmf_sums_to_one_and_matches_differences():
     for k in [3, 4, 10]:
         want = subset_coverage(k, [3, 1, 1]) - subset_coverage(k - 1, [3, 1, 1])
         assert pmf[k] == pytest.approx(float(want), rel=1e-12)
+
+
+@pytest.mark.parametrize("prior", [2, 4, 8, [1, 1, 2], [3, 1]])  # dyadic probabilities: exact floats
+def test_ppf_exact_at_ties(prior):
+    """Where cdf(n) equals the level q exactly (a dyadic υ_n such as 1/2 or 3/32), ppf(q) is n
+    itself, the smallest n with cdf(n) ≥ q, however the float cdf rounds."""
+    t = bc.cover_time(prior)
+    c = t.prior.n_classes
+    ties = 0
+    for n in range(c, c + 12):
+        v = bc.coverage_probability(n, prior, exact=True)
+        if Fraction(float(v)) == v and 0 < v < 1:
+            ties += 1
+            assert t.ppf(float(v)) == n, (n, v)
+            nxt = math.nextafter(float(v), 1.0)
+            assert t.ppf(nxt) == n + 1, (n, v)
+    assert ties > 0
