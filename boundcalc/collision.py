@@ -38,7 +38,7 @@ def collision_probability(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
     rho = p.probabilities
     kf = kk.astype(np.float64)[..., None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        miss = np.where(kf > 0, -np.expm1(kf * np.log1p(-rho)), 0.0)
+        miss = np.where(kf > 0, -np.expm1(kf * p.log_complements), 0.0)
     tau = np.sum(p.multiplicities * rho * miss, axis=-1)
     return shaped_like(np.clip(tau, 0.0, 1.0), k)
 
@@ -53,7 +53,7 @@ def log_collision_complement(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
     rho = p.probabilities
     kf = kk.astype(np.float64)[..., None]
     with np.errstate(divide="ignore", invalid="ignore"):  # ρ = 1 (one class): 0 · ln 0 at K = 0
-        terms = np.log(rho) + np.where(kf > 0, kf * np.log1p(-rho), 0.0)
+        terms = np.log(rho) + np.where(kf > 0, kf * p.log_complements, 0.0)
     out = logsumexp_weighted(terms, p.multiplicities.astype(np.float64))
     return shaped_like(np.minimum(out, 0.0), k)
 
@@ -116,12 +116,15 @@ def collision_term(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
     flat = kk.ravel().astype(np.float64)
     uniq, inverse = np.unique(flat, return_inverse=True)
     by_range = uniq.size > _RANGE_POINTS
-    vals = (_collision_range if by_range else _collision_integral)(uniq, rho, weights)
+    vals = (_collision_range if by_range else _collision_integral)(uniq, rho, weights, p.log_complements)
     return shaped_like(vals[inverse].reshape(kk.shape), k)
 
 
-def _collision_integral(ks: NDArray[np.float64], rho: NDArray[np.float64], weights: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The trapezoidal rule of :func:`collision_term` at each (real, ≥ 0) K, chunked."""
+def _collision_integral(
+    ks: NDArray[np.float64], rho: NDArray[np.float64], weights: NDArray[np.float64], log_comp: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """The trapezoidal rule of :func:`collision_term` at each (real, ≥ 0) K, chunked; ``log_comp``
+    holds ln(1 − ρ_u), accurate for a dominant class."""
     out = np.zeros(ks.shape, dtype=np.float64)
     if ks.size == 0 or ks.max() == 0:
         return out
@@ -134,9 +137,12 @@ def _collision_integral(ks: NDArray[np.float64], rho: NDArray[np.float64], weigh
     # whatever U (the number of distinct masses) and the number of K are.
     u_step = max(1, _CHUNK_ELEMENTS // v.size)
     for u0 in range(0, rho.size, u_step):
-        r, w = rho[u0 : u0 + u_step], weights[u0 : u0 + u_step]
+        r, w, lc = rho[u0 : u0 + u_step], weights[u0 : u0 + u_step], log_comp[u0 : u0 + u_step]
         with np.errstate(divide="ignore"):  # ρ = 1 (one class): ln 0 = −inf, then 1 − e^{−inf} = 1
-            log_keep = np.log1p(r[None, :] * em1)  # ln(1 − ρ(1 − e^{−t})), (nodes, block)
+            # ln(1 − ρ(1 − e^{−t})), (nodes, block): by log1p while ρ(1 − e^{−t}) ≤ ½ (exact, and
+            # exactly 0 at t = 0), beyond as ln((1 − ρ) + ρ e^{−t}) with 1 − ρ from the other classes.
+            lost = r[None, :] * em1
+            log_keep = np.where(lost < -0.5, np.logaddexp(lc[None, :], np.log(r)[None, :] - t[:, None]), np.log1p(lost))
         k_step = max(1, _CHUNK_ELEMENTS // (v.size * r.size))
         for start in range(0, ks.size, k_step):
             kb = ks[start : start + k_step]
@@ -147,11 +153,13 @@ def _collision_integral(ks: NDArray[np.float64], rho: NDArray[np.float64], weigh
     return out
 
 
-def _collision_range(ks: NDArray[np.float64], rho: NDArray[np.float64], weights: NDArray[np.float64]) -> NDArray[np.float64]:
+def _collision_range(
+    ks: NDArray[np.float64], rho: NDArray[np.float64], weights: NDArray[np.float64], log_comp: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """:func:`collision_term` at many sorted distinct K: exact below _CHEB_FROM, else by octave."""
     out = np.empty(ks.shape)
     small = ks < _CHEB_FROM
-    out[small] = _collision_integral(ks[small], rho, weights)
+    out[small] = _collision_integral(ks[small], rho, weights, log_comp)
     octave = np.floor(np.log2(np.maximum(ks, 1.0))).astype(np.int64)
     for i in np.unique(octave[~small]):
         sel = np.nonzero(~small & (octave == i))[0]
@@ -160,14 +168,14 @@ def _collision_range(ks: NDArray[np.float64], rho: NDArray[np.float64], weights:
         x = np.cos(np.pi * (np.arange(_CHEB_NODES) + 0.5) / _CHEB_NODES)
         x_check = np.cos(np.pi * np.arange(1, _CHEB_NODES) / _CHEB_NODES)[:: max(1, _CHEB_NODES // _CHEB_CHECKS)]
         at = np.exp(0.5 * (lo + hi) + 0.5 * (hi - lo) * np.concatenate([x, x_check]))
-        exact = _collision_integral(at, rho, weights)
+        exact = _collision_integral(at, rho, weights, log_comp)
         coef = _cheb_coefficients(exact[:_CHEB_NODES])
         check = np.polynomial.chebyshev.chebval(x_check, coef)
         if np.all(np.abs(check - exact[_CHEB_NODES:]) <= _CHEB_TOL * np.abs(exact[_CHEB_NODES:])):
             u = np.log(ks[sel])
             out[sel] = np.polynomial.chebyshev.chebval((2.0 * u - (lo + hi)) / (hi - lo), coef)
         else:
-            out[sel] = _collision_integral(ks[sel], rho, weights)
+            out[sel] = _collision_integral(ks[sel], rho, weights, log_comp)
     return out
 
 

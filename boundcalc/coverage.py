@@ -122,7 +122,7 @@ def _log_cdf_sf(
         logcdf[at_c] = min(val, 0.0)
         logsf[at_c] = np.log1p(-math.exp(logcdf[at_c][0]))
     if replace and mid.any():
-        far = _far_tail(model, uniq, mid, logcdf, logsf)
+        far = _far_tail(model, prior.log_complements, uniq, mid, logcdf, logsf)
         mid &= ~far
     if mid.any():
         idx = np.nonzero(mid)[0]
@@ -145,7 +145,7 @@ def _log_cdf_sf(
 
 
 def _far_tail(
-    model: SaddleModel, uniq: NDArray[np.int64], mid: NDArray[np.bool_],
+    model: SaddleModel, log_keep: NDArray[np.float64], uniq: NDArray[np.int64], mid: NDArray[np.bool_],
     logcdf: NDArray[np.float64], logsf: NDArray[np.float64],
 ) -> NDArray[np.bool_]:
     """Fill the far right tail (i.i.d.) from the first inclusion–exclusion sum and return where.
@@ -153,14 +153,12 @@ def _far_tail(
     With S1 = Σ_c (1 − ρ_c)^n and S2 = Σ_{c<d} (1 − ρ_c − ρ_d)^n ≤ S1²/2, Bonferroni's
     inequalities S1 − S2 ≤ 1 − υ_n ≤ S1 make S1 exact to S1/2 relative; it is used where
     S1 < _FAR_TAIL (error below 5e−17), as ln S1 = ln Σ_u m_u e^{n ln(1 − ρ_u)}: no cancellation
-    and no saddle point, for any n up to 2^53.
+    and no saddle point, for any n up to 2^53. ``log_keep`` holds ln(1 − ρ_u).
     """
-    rho = model.a / model.A
-    log_keep = np.log1p(-rho)
     cand = mid & (uniq * -float(log_keep.max()) > -math.log(_FAR_TAIL))  # the rarest class alone is not yet small
     far = np.zeros(uniq.shape, dtype=bool)
     idx = np.nonzero(cand)[0]
-    step = max(1, _FAR_CHUNK // rho.size)
+    step = max(1, _FAR_CHUNK // log_keep.size)
     for start in range(0, idx.size, step):
         part = idx[start : start + step]
         ls1 = logsumexp_weighted(uniq[part].astype(np.float64)[:, None] * log_keep[None, :], model.m)

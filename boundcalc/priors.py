@@ -185,6 +185,25 @@ class Prior:
         return self.masses / self.total
 
     @property
+    def log_complements(self) -> np.ndarray:
+        """ln(1 − ρ_u) for each distinct probability, accurate for a dominant class.
+
+        Below ρ = ½, log1p(−ρ) loses nothing. A class above half the total (at most one) has
+        1 − ρ = (A − a)/A formed from the other classes' mass, Σ m_v a_v − a summed exactly
+        (``math.fsum``): for counts [10^12, 1 × 10] that is 10/(10^12 + 10) to full precision,
+        where 1 − fl(ρ) keeps only about four digits.
+        """
+        total = self.total
+        rho = self.masses / total
+        with np.errstate(divide="ignore"):  # one class: ln 0 = −inf
+            out = np.log1p(-rho)
+        for u in np.nonzero(rho > 0.5)[0]:
+            others = math.fsum([*(float(a) * int(m) for a, m in zip(self.masses, self.multiplicities, strict=True)),
+                                -float(self.masses[u])])
+            out[u] = math.log(others / total) if others > 0 else -math.inf
+        return out
+
+    @property
     def is_uniform(self) -> bool:
         """True when every class has the same probability."""
         return self.masses.size == 1

@@ -147,3 +147,22 @@ def test_collision_term_range_matches_single_values():
     sample = np.random.default_rng(0).choice(ks.size, 60, replace=False)
     for i in sample:
         assert got[i] == pytest.approx(bc.collision_term(int(ks[i]), "imagenet_lt"), rel=1e-14)
+
+
+@pytest.mark.parametrize("weights", [[10**12] + [1] * 10, [1 - 1e-12, 1e-12], [2**52, 3, 1]])
+@pytest.mark.parametrize("k", [1, 5, 31, 1000])
+def test_dominant_class_keeps_its_complement(weights, k):
+    """A class of probability within 1e−12 of 1: τ_K, ln(1 − τ_K) (the denominator of Arora's
+    bound) and E[ln(1+Col)] keep full relative accuracy, because 1 − ρ is formed from the other
+    classes' mass, not by subtracting a float near 1 (exact rationals of the given numbers)."""
+    fr = [Fraction(w) for w in weights]
+    tot = sum(fr)
+    rho = [w / tot for w in fr]
+    miss = sum(r * (1 - r) ** k for r in rho)
+    with mp.workdps(60):
+        want_log = mp.log(mp.mpf(miss.numerator) / miss.denominator)
+        rs = [mp.mpf(r.numerator) / r.denominator for r in rho]
+        want_term = mp.fsum(r * binomial_log1p_mean(k, r) for r in rs)
+    assert bc.collision_probability(k, weights) == pytest.approx(float(1 - miss), rel=1e-14)
+    assert bc.log_collision_complement(k, weights) == pytest.approx(float(want_log), rel=1e-13)
+    assert bc.collision_term(k, weights) == pytest.approx(float(want_term), rel=1e-13)
