@@ -15,6 +15,7 @@ import math
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Union
 
@@ -169,22 +170,24 @@ class Prior:
         return cls.from_counts(values, name=name, class_names=names)
 
     # ----------------------------------------------------------------- properties
-    @property
+    @cached_property
     def n_classes(self) -> int:
         """C, the number of classes."""
         return int(self.multiplicities.sum())
 
-    @property
+    @cached_property
     def total(self) -> float:
         """A = Σ_c a_c (the pool size N for a count prior)."""
-        return math.fsum(float(a) * int(m) for a, m in zip(self.masses, self.multiplicities, strict=False))
+        return math.fsum((self.masses * self.multiplicities).tolist()) if self.masses.size > 1 else float(self.masses[0]) * int(self.multiplicities[0])
 
-    @property
+    @cached_property
     def probabilities(self) -> np.ndarray:
         """The distinct class probabilities a_u / A (aligned with ``multiplicities``)."""
-        return self.masses / self.total
+        out = self.masses / self.total
+        out.setflags(write=False)  # computed once per prior and shared
+        return out
 
-    @property
+    @cached_property
     def log_complements(self) -> np.ndarray:
         """ln(1 − ρ_u) for each distinct probability, accurate for a dominant class.
 
@@ -201,6 +204,7 @@ class Prior:
             others = math.fsum([*(float(a) * int(m) for a, m in zip(self.masses, self.multiplicities, strict=True)),
                                 -float(self.masses[u])])
             out[u] = math.log(others / total) if others > 0 else -math.inf
+        out.setflags(write=False)  # computed once per prior and shared
         return out
 
     @property
