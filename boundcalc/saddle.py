@@ -246,6 +246,8 @@ def log_coefficient(model: SaddleModel, n: np.ndarray, kind: str) -> np.ndarray:
     rest get circles of their own. A whole curve of 10^5 points then costs a few hundred
     saddle points instead of 10^5.
     """
+    if n.size <= 1:  # nothing to share
+        return _log_coefficient_each(model, n, kind)
     out = np.empty(n.shape, dtype=np.float64)
     order = np.argsort(n, kind="stable")
     sorted_n = n[order]
