@@ -43,6 +43,8 @@ _MP_SUM_TERMS = 2 * 10**5
 #: Guard digits of the Cauchy integral: the trapezoidal sum of terms of size up to e^{σ-window}
 #: and the ln n! normalisation lose about 2 log10(n) digits, plus a fixed margin of 20.
 _GUARD_DIGITS = 20
+#: Least number of circle nodes per requested digit (see _mp_coverage).
+_NODES_PER_DIGIT = 2
 #: Guard digits for sums of positive terms and quadrature (no cancellation to absorb).
 _SUM_GUARD_DIGITS = 15
 
@@ -166,7 +168,10 @@ def _mp_coverage(n: int, prior: Prior, replace: bool, digits: int) -> Any:
         s = mp.mpf(float(s_f[0]))
         sigma = math.sqrt(float(var[0]))
         d = digits + 10
-        big_m = max(64, int(math.ceil(1.6 * sigma * math.sqrt(2 * d * math.log(10)))))
+        # Nodes on the circle: enough for the Gaussian bulk (spacing ≤ 1/(1.6σ) of its D-digit
+        # width) and, where σ is small (n near C: a Poisson-like tilted count), at least
+        # _NODES_PER_DIGIT · D, so that the coefficients n ± M aliased onto n are below 10^−D.
+        big_m = max(64, int(math.ceil(1.6 * sigma * math.sqrt(2 * d * math.log(10)))), _NODES_PER_DIGIT * d)
         theta_max = min(math.pi, math.sqrt(d * math.log(10) / 0.2) / sigma)
         step = 2 * mp.pi / big_m
         nodes = min(big_m // 2, int(math.ceil(theta_max / float(step))))

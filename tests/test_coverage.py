@@ -352,3 +352,17 @@ def test_far_right_tail_up_to_2_53_against_inclusion_exclusion(weights, n):
     assert_log_close(float(ls), float(want_sf), 1e-13)
     assert_log_close(float(lc), float(want_cdf), 1e-13)
     assert lc <= 0.0 and ls <= 0.0
+
+
+@pytest.mark.parametrize("n,prior,digits", [
+    (11, 10, 50), (11, 10, 100), (11, 10, 300), (11, 10, 1000),  # n just above C: a narrow tilted count
+    (32, 10, 100), (32, 10, 300), (20, [3, 5, 2, 4], 300), (7701, 1000, 300),
+])
+def test_digits_mode_delivers_its_digits(n, prior, digits):
+    """digits=D is right to D significant digits against exact rationals, also where n is just
+    above C (the circle then needs many nodes: the count's distribution is narrow)."""
+    want = bc.coverage_probability(n, prior, exact=True)
+    got = bc.coverage_probability(n, prior, digits=digits)
+    with mp.workdps(digits + 30):
+        exact = mp.mpf(want.numerator) / want.denominator
+        assert abs(got - exact) <= mp.mpf(10) ** (1 - digits) * exact
