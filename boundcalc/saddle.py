@@ -43,7 +43,8 @@ _CHUNK = 1 << 18  # complex elements per block of work
 #: Smallest radius or variance used: keeps ln s and 1/σ finite when n sits at the support's edge.
 _TINY = 1e-300
 #: The without-replacement factorisation (1+z)^N Φ(z) is singular at z = −1, so a saddle point
-#: within this relative distance of |z| = 1 is moved off it by _RADIUS_NUDGE.
+#: within this relative distance of |z| = 1 is moved off it by _RADIUS_NUDGE, when its window
+#: can reach θ ≈ π (see saddle_point).
 _NEAR_UNIT = 1e-6
 _RADIUS_NUDGE = 1e-3
 #: Saddle-point solves: Newton steps at most, and the relative tolerance on ln s.
@@ -229,10 +230,17 @@ def saddle_point(model: SaddleModel, n: np.ndarray, kind: str) -> tuple[np.ndarr
         if done.all():
             break
     s = np.exp(u)
-    if not model.replace:  # the factorisation of (1+z)^N Φ(z) is singular at z = −1: keep off it
-        s = np.where(np.abs(s - 1.0) < _NEAR_UNIT, s * (1 + _RADIUS_NUDGE), s)
-    var = model.mean_var(s, kind)[1]
-    return s, np.maximum(var, _TINY)
+    var = np.maximum(model.mean_var(s, kind)[1], _TINY)
+    if not model.replace:
+        # The factorisation of (1+z)^N Φ(z) is singular at z = −1: a circle through it (s ≈ 1) is
+        # moved off only if its integration window can reach θ ≈ π (a narrow count). A wide count
+        # (σ of thousands in a large pool) never leaves |θ| ≪ π, and moving s there would put
+        # the circle many σ off the saddle point.
+        near = (np.abs(s - 1.0) < _NEAR_UNIT) & (_WINDOW / np.sqrt(var) > 0.5 * math.pi)
+        if near.any():
+            s = np.where(near, s * (1 + _RADIUS_NUDGE), s)
+            var = np.maximum(model.mean_var(s, kind)[1], _TINY)
+    return s, var
 
 
 def log_coefficient(model: SaddleModel, n: np.ndarray, kind: str) -> np.ndarray:

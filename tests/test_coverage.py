@@ -366,3 +366,34 @@ def test_digits_mode_delivers_its_digits(n, prior, digits):
     with mp.workdps(digits + 30):
         exact = mp.mpf(want.numerator) / want.denominator
         assert abs(got - exact) <= mp.mpf(10) ** (1 - digits) * exact
+
+
+def _log_hypergeometric_all(n: int, big_n: int, k: int) -> mp.mpf:
+    """ln P(k given items are all among n drawn without replacement from big_n)."""
+    return mp.fsum(mp.log(mp.mpf(n - i) / (big_n - i)) for i in range(k))
+
+
+@pytest.mark.parametrize("big,count,singles,n", [
+    (10**9, 2, 20, 999999970),    # the saddle circle passes |z| = 1, far from θ = π
+    (10**8, 2, 50, 10**8),
+    (10**6, 3, 30, 1_500_000),
+])
+def test_large_pools_without_replacement_near_half(big, count, singles, n):
+    """Pools of 10^6–10^9 items drawn about half-way: υ = P(every singleton drawn) (the large
+    classes are certainly drawn), exactly Π_{i<k} (n − i)/(N − i)."""
+    counts = [big] * count + [1] * singles
+    with mp.workdps(40):
+        want = _log_hypergeometric_all(n, sum(counts), singles)
+    assert_log_close(float(bc.log_coverage_probability(n, counts, replace=False)), float(want), 1e-13)
+
+
+def test_large_pool_survival_near_half():
+    """1 − υ for classes of 100 items in a pool of 2·10^9 drawn half-way: the first
+    inclusion–exclusion sum 5 · binom(N − 100, n) / binom(N, n) (the second is 10^−30 below it)."""
+    counts = [10**9] * 2 + [100] * 5
+    big_n, n = sum(counts), 10**9 + 5
+    with mp.workdps(40):
+        one = mp.exp(mp.loggamma(big_n - 100 + 1) - mp.loggamma(big_n - 100 - n + 1)
+                     - mp.loggamma(big_n + 1) + mp.loggamma(big_n - n + 1))
+        want = mp.log(5 * one)
+    assert_log_close(float(bc.log_coverage_sf(n, counts, replace=False)), float(want), 1e-13)
