@@ -45,6 +45,7 @@ from .saddle import SaddleModel, log_coefficient, model_for
 from .special import (
     first_true,
     harmonic,
+    log_all_seen,
     log_binom_coef,
     log_one_minus_product,
     logsumexp_weighted,
@@ -438,8 +439,12 @@ _MOMENT_CACHE_SIZE = 128
 _GAUSS_NODES = 32
 _FIRST_OCTAVES = 4
 _TAIL_SHARE = 1e-20
-#: The rule is also applied with twice the nodes; the two must agree to this relative error.
+#: The rule is also applied with twice the nodes; where the two differ by more than this
+#: (relative), the panel is halved, at most _MAX_SPLITS times.
 _QUAD_CHECK = 1e-14
+_MAX_SPLITS = 30
+#: Rounding units of ln Φ (or ln(1 − Φ)) allowed for in that comparison.
+_INTEGRAND_ULPS = 8
 #: Numbers held at once when 1 − Φ is evaluated at many points for many distinct masses.
 _MOMENT_CHUNK = 1 << 20
 
@@ -471,35 +476,63 @@ def _compute_moments(prior: Prior, replace: bool) -> tuple[float, float]:
     if replace:
         weights = (lambda x: np.ones_like(x), lambda x: x)
         scales = (prior.total, 2.0 * prior.total**2)
-    else:
-        big_n = prior.total
-        weights = (lambda x: np.exp(-x), lambda x: -np.expm1(-x) * np.exp(-x))
-        scales = (big_n + 1.0, 2.0 * (big_n + 1.0) * (big_n + 2.0))
-    mean, ett1 = (scale * v for scale, v in zip(scales, _miss_integrals(a, m, weights), strict=True))
-    return mean, max(ett1 - mean - mean * mean, 0.0)
+        mean, ett1 = (scale * v for scale, v in zip(scales, _moment_integrals(a, m, weights, missed=True), strict=True))
+        return mean, max(ett1 - mean - mean * mean, 0.0)
+    big_n = prior.total
+    weights = (lambda x: np.exp(-x), lambda x: -np.expm1(-x) * np.exp(-x))
+    scales = (big_n + 1.0, 2.0 * (big_n + 1.0) * (big_n + 2.0))
+    mean, ett1 = (scale * v for scale, v in zip(scales, _moment_integrals(a, m, weights, missed=True), strict=True))
+    if mean <= 0.5 * (big_n + 1.0):
+        return mean, max(ett1 - mean - mean * mean, 0.0)
+    # T near its largest value: V = N + 1 − T is small, and E[V] = (N+1) ∫ Φ(x) e^{−x} dx,
+    # E[V(V+1)] = 2(N+1)(N+2) ∫ Φ(x) e^{−2x} dx (the same Beta integrals, docs/coverage.md), so
+    # Var[T] = Var[V] = E[V(V+1)] − E[V] − E[V]² loses nothing to E[T]² ≈ N².
+    weights = (lambda x: np.exp(-x), lambda x: np.exp(-2.0 * x))
+    ev, evv1 = (scale * v for scale, v in zip(scales, _moment_integrals(a, m, weights, missed=False), strict=True))
+    return big_n + 1.0 - ev, max(evv1 - ev - ev * ev, 0.0)
 
 
-def _miss_integrals(
-    a: NDArray[np.float64], m: NDArray[np.float64], weights: tuple[Callable[[NDArray[np.float64]], NDArray[np.float64]], ...]
+def _moment_integrals(
+    a: NDArray[np.float64], m: NDArray[np.float64], weights: tuple[Callable[[NDArray[np.float64]], NDArray[np.float64]], ...],
+    missed: bool,
 ) -> list[float]:
-    """∫_0^∞ (1 − Φ(x)) w(x) dx for each weight w, by Gauss–Legendre rules on doubling panels
-    (see _GAUSS_NODES); checked against the rule with twice the nodes."""
-    ends = [0.0, 2.0**-_FIRST_OCTAVES / a.max()]
-    totals = np.zeros(len(weights))
-    checks = np.zeros(len(weights))
+    """∫_0^∞ (1 − Φ(x)) w(x) dx (``missed``) or ∫_0^∞ Φ(x) w(x) dx (then every w ≤ e^{−x}) for
+    each weight w, by Gauss–Legendre rules on doubling panels (see _GAUSS_NODES), each panel
+    halved until the rule and the rule with twice the nodes agree."""
+
+    def log_side(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        return log_one_minus_product(a, m, x, _MOMENT_CHUNK) if missed else log_all_seen(a, m, x, _MOMENT_CHUNK)
+
     rules = [np.polynomial.legendre.leggauss(k) for k in (_GAUSS_NODES, 2 * _GAUSS_NODES)]
+
+    def panel(lo: float, hi: float, splits: int) -> NDArray[np.float64]:
+        """Both rules on [lo, hi]; halved while they disagree (a feature narrower than the panel)."""
+        sums = []
+        largest_log = 0.0
+        for nodes, wts in rules:
+            x = lo + (hi - lo) * 0.5 * (nodes + 1.0)
+            logs = log_side(x)
+            largest_log = max(largest_log, float(np.max(np.abs(logs), initial=0.0, where=np.isfinite(logs))))
+            side = np.exp(logs)
+            sums.append(np.array([0.5 * (hi - lo) * float(np.sum(wts * side * w(x))) for w in weights]))
+        # The rules cannot agree better than the integrand is known: e^{L} carries |L|·ε relative.
+        tol = max(_QUAD_CHECK, _INTEGRAND_ULPS * np.finfo(float).eps * largest_log)
+        if np.all(np.abs(sums[0] - sums[1]) <= tol * np.abs(sums[1])):
+            return sums[1]
+        if splits >= _MAX_SPLITS:
+            raise FloatingPointError("moments of T: quadrature rules disagree; please report this prior")
+        mid = 0.5 * (lo + hi)
+        return panel(lo, mid, splits + 1) + panel(mid, hi, splits + 1)
+
+    totals = np.zeros(len(weights))
+    lo, hi = 0.0, 2.0**-_FIRST_OCTAVES / a.max()
     while True:
-        lo, hi = ends[-2], ends[-1]
-        for rule, acc in zip(rules, (totals, checks), strict=True):
-            x = lo + (hi - lo) * 0.5 * (rule[0] + 1.0)
-            miss = np.exp(log_one_minus_product(a, m, x, _MOMENT_CHUNK))
-            acc += [0.5 * (hi - lo) * float(np.sum(rule[1] * miss * w(x))) for w in weights]
+        totals += panel(lo, hi, 0)
         # What is left is at most ∫_hi^∞ Σ m e^{−a x} max(1, x) dx ≤ (1 − Φ(hi)) (hi + 1/a_min) / a_min
-        # (every weight is at most max(1, x)).
-        rest = math.exp(float(log_one_minus_product(a, m, np.array([hi]), _MOMENT_CHUNK)[0])) * (hi + 1.0 / a.min()) / a.min()
+        # (every weight is at most max(1, x)), or ∫_hi^∞ e^{−x} dx = e^{−hi} for Φ.
+        at_hi = math.exp(float(log_side(np.array([hi]))[0]))
+        rest = at_hi * (hi + 1.0 / a.min()) / a.min() if missed else math.exp(-hi)
         if rest <= _TAIL_SHARE * totals.min():
             break
-        ends.append(2.0 * hi)
-    if np.any(np.abs(totals - checks) > _QUAD_CHECK * np.abs(checks)):
-        raise FloatingPointError("moments of T: quadrature rules disagree; please report this prior")
+        lo, hi = hi, 2.0 * hi
     return [float(v) for v in totals]

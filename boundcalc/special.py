@@ -209,6 +209,17 @@ def logsumexp_weighted(log_terms: np.ndarray, weights: np.ndarray, axis: int = -
         return np.log(total) + np.squeeze(shift, axis=axis)
 
 
+def log_all_seen(a: np.ndarray, m: np.ndarray, x: np.ndarray, chunk: int) -> np.ndarray:
+    """ln Π_u (1 − e^{−a_u x})^{m_u} at each real x > 0 (every class seen by a Poisson process
+    run for time x), a sum of ln(1 − e^{−y}) terms; the masses are taken in blocks of about
+    ``chunk`` numbers."""
+    block = max(1, chunk // max(1, x.size))
+    total = np.zeros(x.shape)
+    for u0 in range(0, a.size, block):
+        total += np.sum(m[u0 : u0 + block] * log1mexp(a[u0 : u0 + block] * x[..., None]), axis=-1)
+    return total
+
+
 def log_one_minus_product(a: np.ndarray, m: np.ndarray, x: np.ndarray, chunk: int) -> np.ndarray:
     """ln(1 − Π_u (1 − e^{−a_u x})^{m_u}) at each (real or complex) x, i.e. the log-probability
     that some class is unseen by a Poisson process run for time x, as

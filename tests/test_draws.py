@@ -60,8 +60,8 @@ def test_general_mean_var_against_exact(weights):
     assert bc.cover_time(p).var() == pytest.approx(float(var), rel=1e-12)
 
 
-def test_without_replacement_moments_against_sums():
-    counts = [5, 3, 2, 7]
+@pytest.mark.parametrize("counts", [[5, 3, 2, 7], [3] + [1] * 9, [2, 2] + [1] * 12])  # T far from / near its top
+def test_without_replacement_moments_against_sums(counts):
     t = bc.cover_time(counts, replace=False)
     n = np.arange(0, sum(counts) + 1)
     sf = np.array([float(1 - bc.coverage_probability(int(k), counts, replace=False, exact=True)) for k in n])
@@ -85,7 +85,17 @@ def test_without_replacement_single_items_take_every_draw():
     """A pool of N classes of one item each is covered exactly at draw N: E[T] = N, Var[T] = 0."""
     t = bc.cover_time([1] * 20000, replace=False)
     assert t.mean() == pytest.approx(20000.0, rel=1e-15)
-    assert t.var() <= 1e-6 * 20000
+    assert t.var() <= 1e-15 * 20000**2
+
+
+def test_without_replacement_nearly_constant_time():
+    """One pair among 10^5 singletons: T = N − 1 exactly when a pair item comes last (p = 2/N),
+    else N; E[T] = N − p and Var[T] = p(1 − p) ≈ 2e−5, which E[T²] − E[T]² (≈ 10^10) cannot give."""
+    t = bc.cover_time([2] + [1] * 100000, replace=False)
+    big_n = Fraction(100002)
+    p = 2 / big_n
+    assert t.mean() == pytest.approx(float(big_n - p), rel=1e-15)
+    assert t.var() == pytest.approx(float(p * (1 - p)), rel=1e-9)
 
 
 @pytest.mark.parametrize("prior", [10, 1000, "imagenet1k", [5, 1, 1, 1]])
