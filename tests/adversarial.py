@@ -1,0 +1,240 @@
+"""The adversarial accuracy sweep: declarative cases across magnitudes, each with an independent
+high-precision reference (the style of scipy.special's ``_mptestutils``).
+
+A :class:`Case` names a quantity, a prior (grouped as (count, multiplicity) pairs) and an
+argument (draws n or negatives K). :func:`cases` lays out the sweep — uniform priors from C = 1 to
+10^6, priors with 2–3 distinct masses, dominant (10^12 : 1) and tiny (ρ down to 1e−12) classes,
+up to 10^5 distinct masses, n from below C to far above E[T], with and without replacement —
+and :func:`error` measures boundcalc against the reference: relative error of a probability
+through its log (|Δ ln p| / max(1, |ln p|)), relative error of a moment or of E[ln(1+Col)].
+
+``tests/test_adversarial.py`` runs the fast subset in CI; ``python examples/adversarial.py``
+runs the full sweep and prints the worst case per quantity (the README's table).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import product
+
+import mpmath as mp
+import numpy as np
+
+import boundcalc as bc
+
+#: The tolerance every case must meet (log forms relative to max(1, |ln|)).
+TOLERANCE = 1e-13
+
+#: Most digits a reference may use (beyond, the case is too extreme for this reference).
+_MAX_DIGITS = 5000
+
+QUANTITIES = ("ln υ", "ln(1 − υ)", "ln υ, without replacement", "ln(1 − υ), without replacement",
+              "E[T]", "Var[T]", "τ_K", "ln(1 − τ_K)", "E[ln(1+Col)]")
+
+
+@dataclass(frozen=True)
+class Case:
+    quantity: str
+    groups: tuple[tuple[int, int], ...]  # (count per class, number of such classes)
+    arg: int
+    label: str
+
+    @property
+    def counts(self) -> list[int] | bc.Prior:
+        if len(self.groups) == 1 and self.groups[0][0] == 1 and self.groups[0][1] > 10**4:
+            return bc.Prior.uniform(self.groups[0][1])
+        return bc.Prior(np.array([float(a) for a, _ in self.groups]), np.array([m for _, m in self.groups], dtype=np.int64),
+                        True, self.label)
+
+
+# ------------------------------------------------------------------------------ references
+def _digits_for(groups: tuple[tuple[int, int], ...]) -> int:
+    """Working digits for an alternating inclusion–exclusion sum over these groups: the terms
+    reach 2^C, so about C log10 2 digits cancel, plus 40 kept."""
+    return 40 + int(sum(m for _, m in groups) * math.log10(2)) + 10
+
+
+def _subsets(groups: tuple[tuple[int, int], ...]) -> Iterator[tuple[int, int, int]]:
+    """(sign, multiplicity, mass) of every grouped subset S ≠ ∅: how many classes of each group
+    are in S, the number of such subsets, and N_S."""
+    for js in product(*(range(m + 1) for _, m in groups)):
+        if any(js):
+            mult = math.prod(math.comb(m, j) for (_, m), j in zip(groups, js, strict=True))
+            yield (-1) ** sum(js), mult, sum(a * j for (a, _), j in zip(groups, js, strict=True))
+
+
+def ref_log_cdf_sf(groups: tuple[tuple[int, int], ...], n: int, replace: bool) -> tuple[mp.mpf, mp.mpf]:
+    """(ln υ_n, ln(1 − υ_n)) by grouped inclusion–exclusion: 1 − υ_n = −Σ_{S≠∅} (−1)^{|S|}
+    P(no draw in S), with P = (1 − ρ_S)^n (i.i.d.) or binom(N − N_S, n)/binom(N, n). The sum
+    cancels down to the smaller of υ and 1 − υ, so it is redone with as many more digits as
+    that side is small (mpmath's guard-digit practice) until 40 digits of it are kept."""
+    total = sum(a * m for a, m in groups)
+    if n < sum(m for _, m in groups):
+        return mp.ninf, mp.mpf(0)
+    digits = _digits_for(groups)
+    while True:
+        with mp.workdps(digits):
+            terms = []
+            for sign, mult, mass in _subsets(groups):
+                if replace:
+                    terms.append(-sign * mult * (mp.mpf(total - mass) / total) ** n if total > mass else mp.mpf(0))
+                elif total - mass >= n:
+                    terms.append(-sign * mult * mp.exp(mp.log(mp.binomial(total - mass, n)) - mp.log(mp.binomial(total, n))))
+            if not any(terms):  # no subset can be missed: υ = 1 exactly
+                return mp.mpf(0), mp.ninf
+            sf = mp.fsum(terms)
+            cdf = 1 - sf
+            small = min(abs(sf), abs(cdf))
+            lost = -int(mp.log10(small)) if small > 0 else digits
+            # The sum's absolute error is 10^−(digits − C log10 2); the small side needs 40 digits.
+            if small > 0 and lost <= digits - _digits_for(groups) + 10:
+                return (mp.log(cdf) if cdf > 0 else mp.ninf), (mp.log(sf) if sf > 0 else mp.ninf)
+            if digits > _MAX_DIGITS:
+                raise ValueError(f"reference: more than {_MAX_DIGITS} digits needed")
+            digits += max(lost, 20) + 20
+
+
+def ref_moments(groups: tuple[tuple[int, int], ...]) -> tuple[mp.mpf, mp.mpf]:
+    """E[T] = Σ_{S≠∅} (−1)^{|S|+1}/ρ_S and E[T(T+1)] = 2 Σ (−1)^{|S|+1}/ρ_S² (i.i.d.)."""
+    total = sum(a * m for a, m in groups)
+    with mp.workdps(_digits_for(groups)):
+        mean = mp.fsum(-sign * mult * mp.mpf(total) / mass for sign, mult, mass in _subsets(groups))
+        second = mp.fsum(-sign * mult * 2 * (mp.mpf(total) / mass) ** 2 for sign, mult, mass in _subsets(groups))
+        return mean, second - mean - mean**2
+
+
+def ref_collision(groups: tuple[tuple[int, int], ...], k: int) -> tuple[Fraction, mp.mpf]:
+    """(τ_K exactly, E[ln(1+Col)] in mpmath from the binomial pmf's ratio recurrence)."""
+    total = sum(a * m for a, m in groups)
+    miss = sum(Fraction(m * a, total) * Fraction(total - a, total) ** k for a, m in groups)
+    with mp.workdps(50):
+        term = mp.mpf(0)
+        for a, m in groups:
+            r = mp.mpf(a) / total
+            p, acc, top = (1 - r) ** k, mp.mpf(0), (1 - r) ** k
+            for j in range(1, k + 1):
+                p = p * (k - j + 1) / j * r / (1 - r)
+                top = max(top, p)
+                acc += p * mp.log(1 + j)
+                if j > k * r and p < top * mp.mpf(10) ** -45:
+                    break
+            term += m * r * acc
+    return 1 - miss, term
+
+
+def ref_uniform_edge(c: int, k: int) -> mp.mpf:
+    """ln υ_{C+k} for the uniform prior, k = 0, 1, 2: C! S(C+k, C) / C^{C+k} with the Stirling
+    numbers S(C, C) = 1, S(C+1, C) = binom(C+1, 2), S(C+2, C) = binom(C+2, 3)(3C+1)/4."""
+    s = [1, math.comb(c + 1, 2), math.comb(c + 2, 3) * (3 * c + 1) // 4][k]
+    with mp.workdps(40):
+        return mp.loggamma(c + 1) + mp.log(s) - (c + k) * mp.log(c)
+
+
+# ---------------------------------------------------------------------------------- sweep
+def _draws(groups: tuple[tuple[int, int], ...], replace: bool) -> list[int]:
+    c = sum(m for _, m in groups)
+    total = sum(a * m for a, m in groups)
+    p_min = min(a for a, _ in groups) / total
+    mean = (math.log(c) + 0.58) / p_min if c > 1 else 1.0
+    ns = {c - 1, c, c + 1, int(mean / 4), int(mean / 2), int(mean), int(2 * mean), int(5 * mean), int(20 * mean)}
+    if not replace:
+        ns = {min(n, total) for n in ns}
+    return sorted(n for n in ns if n >= 1)
+
+
+def cases(full: bool = False) -> list[Case]:
+    """The sweep: the fast CI subset, or (``full``) the whole grid."""
+    few = [((1, 2), (3, 1)), ((5, 3), (2, 4)), ((7, 4), (1, 6), (20, 2))]
+    extreme = [((10**12, 1), (1, 10)), ((10**6, 2), (1, 8)), ((1, 5), (3, 3), (11, 2))]
+    if full:
+        few += [((2, 10), (1, 10)), ((100, 8), (1, 12)), ((9, 6), (4, 6), (1, 6)), ((3, 40), (1, 40))]
+        extreme += [((10**12, 2), (1, 6)), ((1, 12), (10**9, 1)), ((10**4, 10), (1, 10), (100, 5))]
+    out: list[Case] = []
+    for groups in few + extreme:
+        label = "+".join(f"{a}x{m}" for a, m in groups)
+        for n in _draws(groups, True):
+            out += [Case("ln υ", groups, n, label), Case("ln(1 − υ)", groups, n, label)]
+        if sum(a * m for a, m in groups) < 10**4:  # binomials of the pool stay exact and cheap
+            for n in _draws(groups, False):
+                out += [Case("ln υ, without replacement", groups, n, label),
+                        Case("ln(1 − υ), without replacement", groups, n, label)]
+        out += [Case("E[T]", groups, 0, label), Case("Var[T]", groups, 0, label)]
+        for k in (1, 7, 100, 10**4) if full else (1, 100):
+            out += [Case("τ_K", groups, k, label), Case("ln(1 − τ_K)", groups, k, label),
+                    Case("E[ln(1+Col)]", groups, k, label)]
+    for c in ((1, 2, 10, 1000, 10**5, 10**6) if full else (1, 2, 1000, 10**6)):
+        for k in (0, 1, 2):
+            out.append(Case("ln υ", ((1, c),), c + k, f"uniform C={c}"))
+    for u in ((10, 1000, 10**5) if full else (10, 1000)):  # u distinct masses 1..u: υ_C and the far tail
+        groups = tuple((a, 1) for a in range(1, u + 1))
+        total = u * (u + 1) // 2
+        out += [Case("ln υ", groups, u, f"distinct U={u}"),
+                Case("ln(1 − υ)", groups, int(total * (math.log(u) + 80)), f"distinct U={u}")]
+    return out
+
+
+def computed(case: Case) -> float:
+    p = case.counts
+    if case.quantity.startswith("ln υ") or case.quantity.startswith("ln(1 − υ)"):
+        replace = "without" not in case.quantity
+        lc, ls = bc.coverage.log_coverage_and_sf(case.arg, p, replace=replace)
+        return float(lc if case.quantity.startswith("ln υ") else ls)
+    if case.quantity in ("E[T]", "Var[T]"):
+        t = bc.cover_time(p)
+        return t.mean() if case.quantity == "E[T]" else t.var()
+    if case.quantity == "τ_K":
+        return float(bc.collision_probability(case.arg, p))
+    if case.quantity == "ln(1 − τ_K)":
+        return float(bc.log_collision_complement(case.arg, p))
+    return float(bc.collision_term(case.arg, p))
+
+
+def ref_many_masses(groups: tuple[tuple[int, int], ...], n: int, side: str) -> mp.mpf:
+    """For many distinct masses: ln υ_C = ln C! + Σ ln ρ_c exactly, and in the far tail
+    ln(1 − υ_n) = ln S1 with S1 = Σ_c (1 − ρ_c)^n, exact to S1/2 relative (Bonferroni)."""
+    total = sum(a * m for a, m in groups)
+    c = sum(m for _, m in groups)
+    with mp.workdps(40):
+        if side == "cdf":
+            assert n == c
+            return mp.loggamma(c + 1) + mp.fsum(m * mp.log(mp.mpf(a) / total) for a, m in groups)
+        logs = [mp.log(m) + n * mp.log1p(-mp.mpf(a) / total) for a, m in groups]
+        top = max(logs)
+        log_s1 = top + mp.log(mp.fsum(mp.exp(x - top) for x in logs if x > top - 150))  # the rest < e^−150
+        assert log_s1 < -30 * mp.log(10), "not far enough in the tail for this reference"
+        return log_s1
+
+
+def reference(case: Case) -> mp.mpf:
+    if case.label.startswith("distinct"):
+        return ref_many_masses(case.groups, case.arg, "cdf" if case.quantity == "ln υ" else "sf")
+    if case.label.startswith("uniform"):
+        c = case.groups[0][1]
+        return ref_uniform_edge(c, case.arg - c)
+    if case.quantity.startswith("ln υ") or case.quantity.startswith("ln(1 − υ)"):
+        lc, ls = ref_log_cdf_sf(case.groups, case.arg, "without" not in case.quantity)
+        return lc if case.quantity.startswith("ln υ") else ls
+    if case.quantity in ("E[T]", "Var[T]"):
+        mean, var = ref_moments(case.groups)
+        return mean if case.quantity == "E[T]" else var
+    tau, term = ref_collision(case.groups, case.arg)
+    if case.quantity == "τ_K":
+        return mp.mpf(tau.numerator) / tau.denominator
+    if case.quantity == "ln(1 − τ_K)":
+        with mp.workdps(50):
+            return mp.log(mp.mpf((1 - tau).numerator) / (1 - tau).denominator)
+    return term
+
+
+def error(case: Case) -> float:
+    """Relative error of boundcalc's value (log forms: |Δ| / max(1, |ln|); −inf must match)."""
+    got, want = computed(case), reference(case)
+    if want == mp.ninf or got == -math.inf:
+        return 0.0 if (want == mp.ninf) == (got == -math.inf) else math.inf
+    want_f = float(want)
+    if case.quantity.startswith("ln"):
+        return abs(got - want_f) / max(1.0, abs(want_f))
+    return abs(got - want_f) / abs(want_f) if want_f != 0 else abs(got)
