@@ -439,12 +439,14 @@ _MOMENT_CACHE_SIZE = 128
 _GAUSS_NODES = 32
 _FIRST_OCTAVES = 4
 _TAIL_SHARE = 1e-20
-#: The rule is also applied with twice the nodes; where the two differ by more than this
+#: The rule with half the nodes is applied too; where the two differ by more than this
 #: (relative), the panel is halved, at most _MAX_SPLITS times.
 _QUAD_CHECK = 1e-14
 _MAX_SPLITS = 30
 #: Rounding units of ln Φ (or ln(1 − Φ)) allowed for in that comparison.
 _INTEGRAND_ULPS = 8
+#: Classes whose term e^{−a x} is e^{−_PRUNE_LOG}/C below the rarest class's are left out.
+_PRUNE_LOG = 50.0
 #: Numbers held at once when 1 − Φ is evaluated at many points for many distinct masses.
 _MOMENT_CHUNK = 1 << 20
 
@@ -498,12 +500,20 @@ def _moment_integrals(
 ) -> list[float]:
     """∫_0^∞ (1 − Φ(x)) w(x) dx (``missed``) or ∫_0^∞ Φ(x) w(x) dx (then every w ≤ e^{−x}) for
     each weight w, by Gauss–Legendre rules on doubling panels (see _GAUSS_NODES), each panel
-    halved until the rule and the rule with twice the nodes agree."""
+    halved until the rule and the rule with half the nodes agree."""
+
+    order = np.argsort(a)
+    a, m = a[order], m[order]
+    prune = _PRUNE_LOG + math.log(float(m.sum()))
 
     def log_side(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        return log_one_minus_product(a, m, x, _MOMENT_CHUNK) if missed else log_all_seen(a, m, x, _MOMENT_CHUNK)
+        # Classes with a·x beyond a_min·x + _PRUNE_LOG + ln C add below e^{−50} (relative to the
+        # rarest class's term) to ln Φ or ln(1 − Φ): left out (the masses are sorted).
+        keep = int(np.searchsorted(a, a[0] + prune / max(float(x.min()), 1e-300), side="right"))
+        aa, mm = a[:keep], m[:keep]
+        return log_one_minus_product(aa, mm, x, _MOMENT_CHUNK) if missed else log_all_seen(aa, mm, x, _MOMENT_CHUNK)
 
-    rules = [np.polynomial.legendre.leggauss(k) for k in (_GAUSS_NODES, 2 * _GAUSS_NODES)]
+    rules = [np.polynomial.legendre.leggauss(k) for k in (_GAUSS_NODES // 2, _GAUSS_NODES)]
 
     def panel(lo: float, hi: float, splits: int) -> NDArray[np.float64]:
         """Both rules on [lo, hi]; halved while they disagree (a feature narrower than the panel)."""
