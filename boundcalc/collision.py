@@ -72,7 +72,11 @@ def collision_pmf(m: ArrayLike, k: int, prior: PriorLike) -> FloatOrArray:
     mm = whole_numbers(m, "m")
     p = as_prior(prior)
     rho = p.probabilities
-    vals = binom.pmf(mm[..., None], kk, rho)
+    # Above ρ = ½, Binom(m; K, ρ) = Binom(K − m; K, 1 − ρ) with 1 − ρ from the other classes'
+    # mass (a dominant class would otherwise lose 1 − ρ to rounding).
+    big = rho > 0.5
+    comp = np.exp(p.log_complements)
+    vals = np.where(big, binom.pmf(kk - mm[..., None], kk, comp), binom.pmf(mm[..., None], kk, rho))
     return shaped_like(np.clip(np.sum(p.multiplicities * rho * vals, axis=-1), 0.0, 1.0), m)
 
 

@@ -166,3 +166,17 @@ def test_dominant_class_keeps_its_complement(weights, k):
     assert bc.collision_probability(k, weights) == pytest.approx(float(1 - miss), rel=1e-14)
     assert bc.log_collision_complement(k, weights) == pytest.approx(float(want_log), rel=1e-13)
     assert bc.collision_term(k, weights) == pytest.approx(float(want_term), rel=1e-13)
+
+
+@pytest.mark.parametrize("k", [1, 5, 31])
+def test_collision_pmf_with_a_dominant_class(k):
+    """P(Col = m) for counts [10^12, 1 × 10] against exact rationals (was 1e−6 off at K = 31:
+    the dominant class's 1 − ρ was lost to rounding)."""
+    w = [10**12] + [1] * 10
+    tot = sum(w)
+    m = np.arange(k + 1)
+    got = bc.collision_pmf(m, k, w)
+    for j in m:
+        exact = sum(Fraction(a, tot) * math.comb(k, int(j)) * Fraction(a, tot) ** int(j) * (1 - Fraction(a, tot)) ** (k - int(j))
+                    for a in w)
+        assert got[j] == pytest.approx(float(exact), rel=1e-13), j
