@@ -318,6 +318,19 @@ class CoverTime:
             by_cdf = np.exp(lc[0]) - np.exp(lc[1])
             by_sf = np.exp(ls[1]) - np.exp(ls[0])
         val = np.where(lc[0] < -math.log(2.0), by_cdf, by_sf)
+        if self.replace and self.prior.n_classes > 1:
+            # Where consecutive survival values agree to more than _PMF_CANCEL (a long tail, or a
+            # class of probability 1e−12), their difference has lost those digits: take instead
+            # the sum of positive terms over the class seen last, P(T = n) = Σ_c ρ_c (1 − ρ_c)^{n−1}
+            # υ^{(−c)}_{n−1}, with υ^{(−c)} the coverage of the other classes (prior renormalised).
+            with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+                # The side differenced, and its own relative error |ln p|·ε, which the difference
+                # multiplies by p_{n−1}/pmf.
+                log_before = np.where(lc[0] < -math.log(2.0), lc[1], ls[1])
+                lost = (val < _PMF_CANCEL * np.exp(log_before) * np.maximum(1.0, -log_before)) & (arr > self.prior.n_classes)
+            if lost.any():
+                val = val.copy()
+                val[lost] = _pmf_by_last_class(self.prior, arr[lost])
         val = np.where(arr == 0, 0.0, np.clip(val, 0.0, 1.0))
         return shaped_like(val, n)
 
@@ -386,6 +399,30 @@ def _reaches_exactly(prior: Prior, n: int, replace: bool, q: float) -> bool:
         return bool(coverage_probability(n, prior, replace, digits=_PPF_DIGITS) >= q)
 
 
+def _pmf_by_last_class(prior: Prior, n: NDArray[np.int64]) -> NDArray[np.float64]:
+    """P(T = n) for i.i.d. draws as Σ_u m_u ρ_u (1 − ρ_u)^{n−1} υ^{(−u)}_{n−1}: the class seen last
+    has mass u, the other n − 1 draws avoid it and cover the rest. Every term is positive."""
+    log_keep = prior.log_complements
+    log_first = np.log(prior.multiplicities * prior.probabilities)
+    # Far in the tail (S1 = Σ_c (1 − ρ_c)^{n−1} < _FAR_TAIL) every υ^{(−u)}_{n−1} is 1 − O(S1).
+    log_terms = log_first[None, :] + (n - 1).astype(np.float64)[:, None] * log_keep[None, :]
+    far = logsumexp_weighted((n - 1).astype(np.float64)[:, None] * log_keep[None, :], prior.multiplicities.astype(np.float64)) < math.log(_FAR_TAIL)
+    out = np.exp(logsumexp_weighted(log_terms, np.ones(log_keep.size)))
+    if far.all():
+        return out
+    near = n[~far]
+    logs = []
+    for u in range(prior.masses.size):
+        mult = prior.multiplicities.copy()
+        mult[u] -= 1
+        keep = mult > 0
+        rest = Prior(prior.masses[keep], mult[keep], prior.is_counts, prior.name)
+        log_rest = _log_cdf_sf(rest, near - 1, True)[0]
+        logs.append(float(log_first[u]) + (near - 1) * float(log_keep[u]) + log_rest)
+    out[~far] = np.exp(logsumexp_weighted(np.stack(logs, axis=-1), np.ones(len(logs))))
+    return out
+
+
 def cover_time(prior: PriorLike, replace: bool = True) -> CoverTime:
     """The distribution of T (draws until every class is seen) as a :class:`CoverTime`."""
     return CoverTime(as_prior(prior), replace)
@@ -447,6 +484,13 @@ _MAX_SPLITS = 30
 _INTEGRAND_ULPS = 8
 #: Classes whose term e^{−a x} is e^{−_PRUNE_LOG}/C below the rarest class's are left out.
 _PRUNE_LOG = 50.0
+#: pmf: where it is below this share of the survival function, differencing two survival values
+#: would lose digits, and the sum over the class seen last is used instead.
+_PMF_CANCEL = 1e-2
+#: Without replacement, a slack E[full − T] below this is summed term by term (_slack_moments),
+#: _SLACK_BLOCK draw counts at a time.
+_SLACK_SUM_LIMIT = 64.0
+_SLACK_BLOCK = 512
 #: Numbers held at once when 1 − Φ is evaluated at many points for many distinct masses.
 _MOMENT_CHUNK = 1 << 20
 
@@ -491,7 +535,27 @@ def _compute_moments(prior: Prior, replace: bool) -> tuple[float, float]:
     # Var[T] = Var[V] = E[V(V+1)] − E[V] − E[V]² loses nothing to E[T]² ≈ N².
     weights = (lambda x: np.exp(-x), lambda x: np.exp(-2.0 * x))
     ev, evv1 = (scale * v for scale, v in zip(scales, _moment_integrals(a, m, weights, missed=False), strict=True))
+    slack = ev - float(a.min())  # E[S], S = full − T ≥ 0 (V = S + min N_c)
+    if slack < _SLACK_SUM_LIMIT:
+        return _slack_moments(prior, int(big_n) - int(a.min()) + 1)
     return big_n + 1.0 - ev, max(evv1 - ev - ev * ev, 0.0)
+
+
+def _slack_moments(prior: Prior, full: int) -> tuple[float, float]:
+    """(E[T], Var[T]) without replacement from the slack S = full − T ≥ 0 when it is small:
+    E[S] = Σ_{j≥1} υ_{full−j} and E[S²] = Σ_{j≥1} (2j − 1) υ_{full−j}, summed (υ decreases in j)
+    until the terms are negligible; Var[T] = E[S²] − E[S]² then keeps its relative accuracy even
+    for a nearly constant T (both moments are small, nothing near N² cancels)."""
+    first = second = 0.0
+    for start in range(1, full + 1, _SLACK_BLOCK):
+        j = np.arange(start, min(start + _SLACK_BLOCK, full + 1))
+        with np.errstate(under="ignore"):
+            cdf = np.exp(_log_cdf_sf(prior, full - j, False)[0])
+        first += math.fsum(cdf)
+        second += math.fsum((2 * j - 1) * cdf)
+        if cdf[-1] * (full - j[-1]) * (2 * full) <= _TAIL_SHARE * max(second, 1e-300):
+            break  # υ decreases in j: what is left is at most that much
+    return full - first, max(second - first * first, 0.0)
 
 
 def _moment_integrals(

@@ -32,7 +32,8 @@ TOLERANCE = 1e-13
 _MAX_DIGITS = 5000
 
 QUANTITIES = ("ln υ", "ln(1 − υ)", "ln υ, without replacement", "ln(1 − υ), without replacement",
-              "E[T]", "Var[T]", "τ_K", "ln(1 − τ_K)", "E[ln(1+Col)]")
+              "P(T = n)", "E[T]", "Var[T]", "E[T], without replacement", "Var[T], without replacement",
+              "τ_K", "ln(1 − τ_K)", "E[ln(1+Col)]")
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,25 @@ def ref_log_cdf_sf(groups: tuple[tuple[int, int], ...], n: int, replace: bool) -
             digits += max(lost, 20) + 20
 
 
+def ref_pmf(groups: tuple[tuple[int, int], ...], n: int) -> mp.mpf:
+    """P(T = n) = Σ_{S≠∅} (−1)^{|S|+1} ρ_S (1 − ρ_S)^{n−1} (i.i.d.), with digits raised until 40
+    of the (small) result remain."""
+    total = sum(a * m for a, m in groups)
+    if n < sum(m for _, m in groups):
+        return mp.mpf(0)
+    digits = _digits_for(groups)
+    while True:
+        with mp.workdps(digits):
+            v = mp.fsum(-sign * mult * (mp.mpf(mass) / total) * (mp.mpf(total - mass) / total) ** (n - 1)
+                        for sign, mult, mass in _subsets(groups))
+            lost = -int(mp.log10(v)) if v > 0 else digits
+            if v > 0 and lost <= digits - _digits_for(groups) + 10:
+                return v
+            if digits > _MAX_DIGITS:
+                raise ValueError(f"reference: more than {_MAX_DIGITS} digits needed")
+            digits += max(lost, 20) + 20
+
+
 def ref_moments(groups: tuple[tuple[int, int], ...]) -> tuple[mp.mpf, mp.mpf]:
     """E[T] = Σ_{S≠∅} (−1)^{|S|+1}/ρ_S and E[T(T+1)] = 2 Σ (−1)^{|S|+1}/ρ_S² (i.i.d.)."""
     total = sum(a * m for a, m in groups)
@@ -104,6 +124,17 @@ def ref_moments(groups: tuple[tuple[int, int], ...]) -> tuple[mp.mpf, mp.mpf]:
         mean = mp.fsum(-sign * mult * mp.mpf(total) / mass for sign, mult, mass in _subsets(groups))
         second = mp.fsum(-sign * mult * 2 * (mp.mpf(total) / mass) ** 2 for sign, mult, mass in _subsets(groups))
         return mean, second - mean - mean**2
+
+
+def ref_moments_without_replacement(groups: tuple[tuple[int, int], ...]) -> tuple[Fraction, Fraction]:
+    """Exact E[T] and Var[T] without replacement: with Φ(u) = Π(1 − (1−u)^{N_c}),
+    E[T] = (N+1) ∫ (1 − Φ) du = Σ_{S≠∅} (−1)^{|S|+1} (N+1)/(N_S+1) and
+    E[T(T+1)] = 2(N+1)(N+2) ∫ u (1 − Φ) du = Σ_{S≠∅} (−1)^{|S|+1} 2(N+1)(N+2)/((N_S+1)(N_S+2))."""
+    big_n = sum(a * m for a, m in groups)
+    mean = sum((Fraction(-sign * mult * (big_n + 1), mass + 1) for sign, mult, mass in _subsets(groups)), Fraction(0))
+    second = sum((Fraction(-sign * mult * 2 * (big_n + 1) * (big_n + 2), (mass + 1) * (mass + 2))
+                  for sign, mult, mass in _subsets(groups)), Fraction(0))
+    return mean, second - mean - mean * mean
 
 
 def ref_collision(groups: tuple[tuple[int, int], ...], k: int) -> tuple[Fraction, mp.mpf]:
@@ -148,7 +179,7 @@ def _draws(groups: tuple[tuple[int, int], ...], replace: bool) -> list[int]:
 def cases(full: bool = False) -> list[Case]:
     """The sweep: the fast CI subset, or (``full``) the whole grid."""
     few = [((1, 2), (3, 1)), ((5, 3), (2, 4)), ((7, 4), (1, 6), (20, 2))]
-    extreme = [((10**12, 1), (1, 10)), ((10**6, 2), (1, 8)), ((1, 5), (3, 3), (11, 2))]
+    extreme = [((10**12, 1), (1, 10)), ((10**6, 2), (1, 8)), ((1, 5), (3, 3), (11, 2)), ((10**5, 30), (1, 1))]
     if full:
         few += [((2, 10), (1, 10)), ((100, 8), (1, 12)), ((9, 6), (4, 6), (1, 6)), ((3, 40), (1, 40))]
         extreme += [((10**12, 2), (1, 6)), ((1, 12), (10**9, 1)), ((10**4, 10), (1, 10), (100, 5))]
@@ -156,12 +187,13 @@ def cases(full: bool = False) -> list[Case]:
     for groups in few + extreme:
         label = "+".join(f"{a}x{m}" for a, m in groups)
         for n in _draws(groups, True):
-            out += [Case("ln υ", groups, n, label), Case("ln(1 − υ)", groups, n, label)]
+            out += [Case("ln υ", groups, n, label), Case("ln(1 − υ)", groups, n, label), Case("P(T = n)", groups, n, label)]
         if sum(a * m for a, m in groups) < 10**4:  # binomials of the pool stay exact and cheap
             for n in _draws(groups, False):
                 out += [Case("ln υ, without replacement", groups, n, label),
                         Case("ln(1 − υ), without replacement", groups, n, label)]
-        out += [Case("E[T]", groups, 0, label), Case("Var[T]", groups, 0, label)]
+        out += [Case("E[T]", groups, 0, label), Case("Var[T]", groups, 0, label),
+                Case("E[T], without replacement", groups, 0, label), Case("Var[T], without replacement", groups, 0, label)]
         for k in (1, 7, 100, 10**4) if full else (1, 100):
             out += [Case("τ_K", groups, k, label), Case("ln(1 − τ_K)", groups, k, label),
                     Case("E[ln(1+Col)]", groups, k, label)]
@@ -182,9 +214,11 @@ def computed(case: Case) -> float:
         replace = "without" not in case.quantity
         lc, ls = bc.coverage.log_coverage_and_sf(case.arg, p, replace=replace)
         return float(lc if case.quantity.startswith("ln υ") else ls)
-    if case.quantity in ("E[T]", "Var[T]"):
-        t = bc.cover_time(p)
-        return t.mean() if case.quantity == "E[T]" else t.var()
+    if case.quantity == "P(T = n)":
+        return float(bc.cover_time(p).pmf(case.arg))
+    if case.quantity.startswith("E[T]") or case.quantity.startswith("Var[T]"):
+        t = bc.cover_time(p, replace="without" not in case.quantity)
+        return t.mean() if case.quantity.startswith("E[T]") else t.var()
     if case.quantity == "τ_K":
         return float(bc.collision_probability(case.arg, p))
     if case.quantity == "ln(1 − τ_K)":
@@ -217,6 +251,12 @@ def reference(case: Case) -> mp.mpf:
     if case.quantity.startswith("ln υ") or case.quantity.startswith("ln(1 − υ)"):
         lc, ls = ref_log_cdf_sf(case.groups, case.arg, "without" not in case.quantity)
         return lc if case.quantity.startswith("ln υ") else ls
+    if "without" in case.quantity and (case.quantity.startswith("E[T]") or case.quantity.startswith("Var[T]")):
+        exact = ref_moments_without_replacement(case.groups)[0 if case.quantity.startswith("E[T]") else 1]
+        with mp.workdps(50):
+            return mp.mpf(exact.numerator) / exact.denominator
+    if case.quantity == "P(T = n)":
+        return ref_pmf(case.groups, case.arg)
     if case.quantity in ("E[T]", "Var[T]"):
         mean, var = ref_moments(case.groups)
         return mean if case.quantity == "E[T]" else var
