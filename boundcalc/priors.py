@@ -15,6 +15,7 @@ import math
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Union
@@ -97,9 +98,12 @@ class Prior:
 
         Zero entries are dropped with a warning (such a class can never be drawn, so it could
         never be covered); negative, NaN or infinite entries raise ValueError. Integer-valued
-        entries make a count prior, which also supports sampling without replacement.
+        entries make a count prior, which also supports sampling without replacement. Exact
+        rationals (``fractions.Fraction``) are kept exact: scaled by their common denominator to
+        integer masses (a weight prior, not a pool), so complements such as 1 − ρ come from them.
         """
-        arr = _as_float_vector(values, "prior")
+        rational = _common_denominator(values)
+        arr = _as_float_vector([v * rational for v in values] if rational else values, "prior")
         if np.any(~np.isfinite(arr)):
             raise InputError("prior: entries must be finite (found NaN or infinity)")
         if np.any(arr < 0):
@@ -118,9 +122,9 @@ class Prior:
             arr = arr[~zero]
             if names is not None:
                 names = tuple(n for n, z in zip(names, zero, strict=False) if not z)
-        is_counts = bool(np.all(arr == np.round(arr)) and arr.max() < 2.0**53)
+        is_counts = bool(np.all(arr == np.round(arr)) and arr.max() < 2.0**53) and not rational
         # Scale weights so that the largest is 1 when they are not counts (keeps sums tame).
-        if not is_counts:
+        if not is_counts and not rational:
             arr = arr / arr.max()
         masses, mult = np.unique(arr, return_counts=True)
         return cls(masses, mult.astype(np.int64), is_counts, name, arr, names)
@@ -297,6 +301,17 @@ def as_prior(prior: PriorLike) -> Prior:
 
 
 # --------------------------------------------------------------------- helpers
+def _common_denominator(values: Any) -> int:
+    """The least common denominator of a sequence of ints and Fractions with at least one
+    Fraction, when the scaled values are exact in float64 (below 2^53); else 0."""
+    if isinstance(values, (str, bytes, np.ndarray)) or not isinstance(values, Sequence):
+        return 0
+    if not any(isinstance(v, Fraction) for v in values) or not all(isinstance(v, (int, Fraction)) for v in values):
+        return 0
+    den = math.lcm(*(Fraction(v).denominator for v in values))
+    return den if max(abs(Fraction(v)) * den for v in values) < 2**53 else 0
+
+
 def _as_float_vector(values: Any, name: str) -> np.ndarray:
     if isinstance(values, (str, bytes)):
         raise InputTypeError(f"{name}: expected a sequence of numbers, got a string")

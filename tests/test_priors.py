@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -97,3 +98,17 @@ def test_bad_files(tmp_path):
     (tmp_path / "x.txt").write_text("5\nfoo\n2\n")
     with pytest.raises(ValueError, match="line 2"):
         Prior.from_file(tmp_path / "x.txt")
+
+
+def test_rational_weights_stay_exact():
+    """Fractions are scaled by their common denominator to exact integer masses (a weight prior,
+    not a pool): the dominant class's complement 1 − ρ = 10^−12 is exact, not 1 − fl(ρ)."""
+    from fractions import Fraction
+
+    tiny = Fraction(1, 10**12)
+    p = Prior.from_counts([1 - tiny, tiny])
+    assert not p.is_counts
+    assert p.log_complements[np.argmax(p.masses)] == pytest.approx(math.log(1e-12), rel=1e-15)
+    assert bc.log_collision_complement(5, [1 - tiny, tiny]) == pytest.approx(
+        math.log((1 - 1e-12) * 1e-12**5 + 1e-12 * (1 - 1e-12) ** 5), rel=1e-13)
+    assert Prior.from_counts([Fraction(1, 3)] * 3).is_uniform
