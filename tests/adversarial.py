@@ -33,7 +33,7 @@ _MAX_DIGITS = 5000
 
 QUANTITIES = ("ln υ", "ln(1 − υ)", "ln υ, without replacement", "ln(1 − υ), without replacement",
               "P(T = n)", "E[T]", "Var[T]", "E[T], without replacement", "Var[T], without replacement",
-              "τ_K", "ln(1 − τ_K)", "E[ln(1+Col)]")
+              "τ_K", "ln(1 − τ_K)", "E[ln(1+Col)]", "P(Col = m)")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class Case:
     groups: tuple[tuple[int, int], ...]  # (count per class, number of such classes)
     arg: int
     label: str
+    extra: int = 0  # m of P(Col = m)
 
     @property
     def counts(self) -> list[int] | bc.Prior:
@@ -197,6 +198,8 @@ def cases(full: bool = False) -> list[Case]:
         for k in (1, 7, 100, 10**4) if full else (1, 100):
             out += [Case("τ_K", groups, k, label), Case("ln(1 − τ_K)", groups, k, label),
                     Case("E[ln(1+Col)]", groups, k, label)]
+            if k <= 100:
+                out += [Case("P(Col = m)", groups, k, label, m) for m in sorted({0, 1, k // 2, k})]
     for c in ((1, 2, 10, 1000, 10**5, 10**6) if full else (1, 2, 1000, 10**6)):
         for k in (0, 1, 2):
             out.append(Case("ln υ", ((1, c),), c + k, f"uniform C={c}"))
@@ -219,6 +222,8 @@ def computed(case: Case) -> float:
     if case.quantity.startswith("E[T]") or case.quantity.startswith("Var[T]"):
         t = bc.cover_time(p, replace="without" not in case.quantity)
         return t.mean() if case.quantity.startswith("E[T]") else t.var()
+    if case.quantity == "P(Col = m)":
+        return float(bc.collision_pmf(case.extra, case.arg, p))
     if case.quantity == "τ_K":
         return float(bc.collision_probability(case.arg, p))
     if case.quantity == "ln(1 − τ_K)":
@@ -260,6 +265,13 @@ def reference(case: Case) -> mp.mpf:
     if case.quantity in ("E[T]", "Var[T]"):
         mean, var = ref_moments(case.groups)
         return mean if case.quantity == "E[T]" else var
+    if case.quantity == "P(Col = m)":
+        total = sum(a * m for a, m in case.groups)
+        k, j = case.arg, case.extra
+        exact = sum(Fraction(mult * a, total) * math.comb(k, j) * Fraction(a, total) ** j * Fraction(total - a, total) ** (k - j)
+                    for a, mult in case.groups)
+        with mp.workdps(50):
+            return mp.mpf(exact.numerator) / exact.denominator
     tau, term = ref_collision(case.groups, case.arg)
     if case.quantity == "τ_K":
         return mp.mpf(tau.numerator) / tau.denominator
