@@ -162,12 +162,17 @@ def _far_tail(
     step = max(1, _FAR_CHUNK // log_keep.size)
     for start in range(0, idx.size, step):
         part = idx[start : start + step]
-        ls1 = logsumexp_weighted(uniq[part].astype(np.float64)[:, None] * log_keep[None, :], model.m)
+        ls1 = _log_first_sum(log_keep, model.m, uniq[part])
         ok = ls1 < math.log(_FAR_TAIL)
         logsf[part[ok]] = ls1[ok]
         logcdf[part[ok]] = np.log1p(-np.exp(ls1[ok]))
         far[part[ok]] = True
     return far
+
+
+def _log_first_sum(log_keep: NDArray[np.float64], mult: NDArray[np.float64], n: NDArray[np.int64]) -> NDArray[np.float64]:
+    """ln S1(n) = ln Σ_u m_u (1 − ρ_u)^n, the first inclusion–exclusion sum (log-sum-exp)."""
+    return logsumexp_weighted(n.astype(np.float64)[:, None] * log_keep[None, :], mult)
 
 
 def _integrate(
@@ -406,7 +411,7 @@ def _pmf_by_last_class(prior: Prior, n: NDArray[np.int64]) -> NDArray[np.float64
     log_first = np.log(prior.multiplicities * prior.probabilities)
     # Far in the tail (S1 = Σ_c (1 − ρ_c)^{n−1} < _FAR_TAIL) every υ^{(−u)}_{n−1} is 1 − O(S1).
     log_terms = log_first[None, :] + (n - 1).astype(np.float64)[:, None] * log_keep[None, :]
-    far = logsumexp_weighted((n - 1).astype(np.float64)[:, None] * log_keep[None, :], prior.multiplicities.astype(np.float64)) < math.log(_FAR_TAIL)
+    far = _log_first_sum(log_keep, prior.multiplicities.astype(np.float64), n - 1) < math.log(_FAR_TAIL)
     out = np.exp(logsumexp_weighted(log_terms, np.ones(log_keep.size)))
     if far.all():
         return out
