@@ -31,6 +31,7 @@ uniform prior, 92 for ImageNet-1K); memory is O(U) per value, never O(n·C).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,7 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .errors import InputError
 from .priors import Prior, PriorLike, as_prior
-from .saddle import SaddleModel, log_coefficient, model_for
+from .saddle import SaddleModel, log_cdf_one, log_coefficient, model_for
 from .special import (
     first_true,
     harmonic,
@@ -70,13 +71,22 @@ __all__ = [
 ]
 
 
-#: Where the Poissonized coverage Φ(mean) exceeds 0.99, υ_n > 0.49 (the draw count's median is
-#: within one of its mean): integrate 1 − υ first. Below, υ first (its integral is the cheaper).
-_PROXY_HIGH = math.log(0.99)
+#: Where a Poissonized draw count of mean n misses fewer than this many classes on average,
+#: Φ(mean) > 0.99 and υ_n > 0.49 (the draw count's median is within one of its mean): integrate
+#: 1 − υ first. Elsewhere υ first (its integral is the cheaper).
+_MISSED_FEW = 0.01
 #: Where the first inclusion–exclusion sum S1 is below this, 1 − υ_n = S1 to S1/2 relative
 #: (far right tail, i.i.d.); and the numbers held at once while it is evaluated.
 _FAR_TAIL = 1e-16
 _FAR_CHUNK = 1 << 20
+#: The uniform prior's inclusion–exclusion sum (see _uniform_series): tried where its first
+#: term is at most _SERIES_START, summed to a term below _SERIES_TAIL of the sum, in fewer than
+#: _SERIES_TERMS terms, and kept where its rounding-error bound is below _SERIES_TOL relative.
+_SERIES_START = 3.0
+_SERIES_TAIL = 1e-18
+_SERIES_TERMS = 80
+_SERIES_TOL = 1e-14
+_EPS = sys.float_info.epsilon
 #: ppf: a cdf within this (log) distance of the level q is compared in exact arithmetic (the
 #: float's own error is below 1e−13 relative), or with _PPF_DIGITS digits when exact is too large.
 _PPF_TIE = 1e-11
@@ -94,6 +104,10 @@ def _log_cdf_sf(
     (cdf, sf, their logs, pmf) reads this one evaluation.
     """
     model = model_for(prior, replace)
+    if replace and draws.size == 1:
+        one = _one_inside(model, prior, int(draws.flat[0]))
+        if one is not None:
+            return np.full(draws.shape, one[0]), np.full(draws.shape, one[1])
     flat = draws.ravel()
     uniq, inverse = np.unique(flat, return_inverse=True)
     logcdf = np.full(uniq.shape, -np.inf)
@@ -134,7 +148,7 @@ def _log_cdf_sf(
         # Φ(mean) increases with n, so the sides split at one index (found by bisection: a
         # whole curve pays for a few dozen evaluations of Φ, not one per point).
         def high(i: int) -> bool:
-            return bool(model.log_phi(model.y(model.mean_parameter(uniq[idx[i : i + 1]])))[0] > _PROXY_HIGH)
+            return _sf_first(model, int(uniq[idx[i]]))
 
         split = idx.size if not high(idx.size - 1) else (0 if high(0) else first_true(high, 0, idx.size - 1))
         sf_first = np.arange(idx.size) >= split
@@ -143,6 +157,70 @@ def _log_cdf_sf(
         _integrate(model, uniq, redo_sf, "sf", logsf, logcdf)
         _integrate(model, uniq, redo_cdf, "cdf", logcdf, logsf)
     return logcdf[inverse].reshape(draws.shape), logsf[inverse].reshape(draws.shape)
+
+
+def _sf_first(model: SaddleModel, n: int) -> bool:
+    """Whether 1 − υ_n is the side to integrate first at this n: a Poissonized draw count of
+    mean n misses fewer than _MISSED_FEW classes on average, so 1 − Φ(mean) < _MISSED_FEW and υ_n
+    is above about one half."""
+    return model.expected_missing(float(model.mean_parameter(n))) < _MISSED_FEW
+
+
+def _one_inside(model: SaddleModel, prior: Prior, n: int) -> tuple[float, float] | None:
+    """(ln υ_n, ln(1 − υ_n)) for one n (i.i.d.) in the common cases: the uniform prior's
+    inclusion–exclusion sum where it does not cancel, else υ_n integrated alone where
+    :func:`_log_cdf_sf` would do just that (C < n, not in the far tail, υ_n first and below 0.9).
+    None otherwise (the general path then decides)."""
+    if n <= model.C or model.C == 1 or n * -float(prior.log_complements.max()) > -math.log(_FAR_TAIL):
+        return None
+    if model.a.size == 1:
+        series = _uniform_series(model.C, n)
+        if series is not None:
+            return series
+    if _sf_first(model, n):
+        return None
+    one = log_cdf_one(model, n)
+    if one is None:
+        return None
+    lc = min(one, 0.0)
+    if lc > _NEAR_ONE:
+        return None
+    return lc, math.log1p(-math.exp(lc))
+
+
+def _uniform_series(c: int, n: int) -> tuple[float, float] | None:
+    """(ln υ_n, ln(1 − υ_n)) for the uniform prior over c classes, i.i.d. draws, from
+    inclusion–exclusion, 1 − υ_n = Σ_{j≥1} (−1)^{j+1} t_j with t_j = binom(c, j) (1 − j/c)^n,
+    where that sum does not cancel: in the upper part of the distribution, where
+    λ = t_1 = c (1 − 1/c)^n is about 1 or less, the terms fall like λ^j/j! and the sum holds
+    about e^{−λ} of Σ t_j.
+
+    Each t_j carries a relative rounding error below ε (nj/c + j + 2), ε = 2^−52: half an ulp
+    in each of the j steps of the binomial's recurrence, and in j/c, log1p and the product
+    with n, each amplified by |n log1p(−j/c)| ≈ nj/c through the exp; the sum is accepted
+    only where these errors, added up, stay below _SERIES_TOL of the smaller of υ_n and
+    1 − υ_n. None where the sum would cancel (λ above _SERIES_START, or the bound not met).
+    Alternating with terms decreasing from the first that is below 1, the sum stops once a
+    term is below _SERIES_TAIL of it (the rest is smaller than that term).
+    """
+    first = c * math.exp(n * math.log1p(-1.0 / c))
+    if first > _SERIES_START:
+        return None
+    binom, sf, err, prev = 1.0, 0.0, 0.0, math.inf
+    for j in range(1, min(c, _SERIES_TERMS)):
+        binom *= (c - j + 1) / j
+        t = binom * math.exp(n * math.log1p(-j / c))
+        sf += t if j % 2 else -t
+        err += t * (n * j / c + j + 2)
+        if t < prev and t < 1.0 and t <= _SERIES_TAIL * sf:
+            break
+        prev = t
+    else:
+        if c > _SERIES_TERMS:
+            return None
+    if not 0.0 < sf < 1.0 or _EPS * err > _SERIES_TOL * min(sf, 1.0 - sf):
+        return None
+    return math.log1p(-sf), math.log(sf)
 
 
 def _far_tail(

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Union
 
@@ -290,7 +290,7 @@ def as_prior(prior: PriorLike) -> Prior:
     if isinstance(prior, (bool, np.bool_)):
         raise InputTypeError("prior: expected an int, a preset name, a sequence of counts or a Prior, got bool")
     if isinstance(prior, (int, np.integer)):
-        return Prior.uniform(int(prior))
+        return _uniform(int(prior))
     if isinstance(prior, str):
         return Prior.preset(prior)
     if isinstance(prior, float):
@@ -301,6 +301,16 @@ def as_prior(prior: PriorLike) -> Prior:
 
 
 # --------------------------------------------------------------------- helpers
+#: Uniform priors kept per process: ``as_prior(1000)`` in a loop then reuses one Prior and the
+#: values it caches (its C, total, log-complements) instead of rebuilding them per call.
+_UNIFORM_CACHE_SIZE = 64
+
+
+@lru_cache(maxsize=_UNIFORM_CACHE_SIZE)
+def _uniform(n_classes: int) -> Prior:
+    return Prior.uniform(n_classes)
+
+
 def _common_denominator(values: Any) -> int:
     """The least common denominator of a sequence of ints and Fractions with at least one
     Fraction, when the scaled values are exact in float64 (below 2^53); else 0."""

@@ -32,10 +32,11 @@ from .special import (
     log_one_minus_exp_of,
     log_one_minus_product,
     log_poisson_pmf,
+    log_poisson_pmf_one,
     logsumexp_weighted,
 )
 
-__all__ = ["SaddleModel", "model_for", "saddle_point", "log_coefficient", "log_integral"]
+__all__ = ["SaddleModel", "model_for", "saddle_point", "log_coefficient", "log_cdf_one", "log_integral"]
 
 _NODES = 24  # trapezoidal nodes on each side of θ = 0 (spacing ≤ 0.59/σ: aliasing < e^{−50})
 _WINDOW = 14.0  # half-width of the integration window, in units of 1/σ (widened if needed)
@@ -96,7 +97,8 @@ class SaddleModel:
             self.full = self.N - int(self.a.min()) + 1  # from this many draws on, υ = 1
 
     # -- the draw-count generating function B
-    def w(self, s: NDArray[np.float64]) -> NDArray[np.float64]:
+    def w(self, s: Any) -> Any:
+        """w(s) = s (i.i.d.) or ln(1 + s) (without replacement), for a float or an array."""
         return s if self.replace else np.log1p(s)
 
     def sw1(self, s: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -113,22 +115,24 @@ class SaddleModel:
             return log_poisson_pmf(n, self.A * s)
         return log_binom_pmf(n, self.N, s)
 
-    def base_ratio(self, n: NDArray[np.int64], s: NDArray[np.float64], theta: NDArray[np.float64]) -> NDArray[np.complex128]:
-        """ln B(s e^{iθ}) − ln B(s) − i n θ, shape (k, J)."""
-        h = np.sin(0.5 * theta) ** 2
+    def base_ratio(self, n: Any, s: Any, theta: NDArray[np.float64]) -> NDArray[np.complex128]:
+        """ln B(s e^{iθ}) − ln B(s) − i n θ; n and s broadcast against θ (columns for rows of θ)."""
         sin = np.sin(theta)
-        n = n[:, None]
+        half = np.sin(0.5 * theta)
         if self.replace:
-            lam = (self.A * s)[:, None]
-            tms = theta - sin  # θ − sin θ, accurate for small θ via the series below
-            small = theta < _SERIES_THETA
-            t2 = theta * theta
-            tms = np.where(small, theta * t2 / 6 * (1 - t2 / 20 * (1 - t2 / 42)), tms)
-            return -2.0 * lam * h + 1j * ((lam - n) * sin - n * tms)
-        p = (s / (1.0 + s))[:, None]
-        re = 0.5 * self.N * np.log1p(-4.0 * p * (1.0 - p) * h)
-        im = self.N * np.arctan2(p * sin, 1.0 - 2.0 * p * h) - n * theta
+            lam = self.A * s
+            t2 = theta * theta  # θ − sin θ by its series for small θ (cancellation otherwise)
+            tms = np.where(theta < _SERIES_THETA, theta * t2 * (1 / 6 - t2 * (1 / 120 - t2 / 5040)), theta - sin)
+            return (-2.0 * lam) * (half * half) + 1j * ((lam - n) * sin - n * tms)
+        p = s / (1.0 + s)
+        re = 0.5 * self.N * np.log1p(-4.0 * p * (1.0 - p) * (half * half))
+        im = self.N * np.arctan2(p * sin, 1.0 - 2.0 * p * (half * half)) - n * theta
         return re + 1j * im
+
+    def expected_missing(self, s: float) -> float:
+        """Σ_c e^{−a_c w(s)}: the expected number of classes missed by a Poisson (resp.
+        binomial) number of draws with parameter s."""
+        return float(np.exp(self.a * -self.w(s)) @ self.m)
 
     def y(self, s: NDArray[np.float64]) -> NDArray[np.float64]:
         return self.a[None, :] * self.w(s)[:, None]
@@ -141,6 +145,10 @@ class SaddleModel:
     # -- the two generating functions: "cdf" = B Φ and "sf" = B (1 − Φ)
     def log_phi(self, y: NDArray[Any]) -> NDArray[Any]:
         return np.sum(self.m * log1mexp(y), axis=-1)
+
+    def log_phi_at(self, s: float) -> float:
+        """ln Φ(s) at one real radius (the class sum of :meth:`log_phi` as one dot product)."""
+        return float(log1mexp(self.a * self.w(s)) @ self.m)
 
     def log_one_minus_phi(self, y: NDArray[Any]) -> NDArray[Any]:
         return log_one_minus_exp_of(logsumexp_weighted(log_neg_log1mexp(y), self.m))
@@ -176,7 +184,7 @@ class SaddleModel:
         masses runs in blocks, so memory stays near _CHUNK numbers however large U is."""
         y = self.y(s)
         wz = self.wz(s, theta)
-        base = self.base_ratio(n, s, theta)
+        base = self.base_ratio(n[:, None], s[:, None], theta)
         block = max(1, _CHUNK // max(1, wz.size))
         if kind == "cdf":
             total = np.zeros(wz.shape, dtype=np.complex128)
@@ -254,6 +262,10 @@ def log_coefficient(model: SaddleModel, n: np.ndarray, kind: str) -> np.ndarray:
     rest get circles of their own. A whole curve of 10^5 points then costs a few hundred
     saddle points instead of 10^5.
     """
+    if n.size == 1 and model.replace and kind == "cdf":
+        one = log_cdf_one(model, int(n[0]))
+        if one is not None:
+            return np.array([one])
     if n.size <= 1:  # nothing to share
         return _log_coefficient_each(model, n, kind)
     out = np.empty(n.shape, dtype=np.float64)
@@ -334,6 +346,65 @@ def _shared(
         with np.errstate(divide="ignore", invalid="ignore"):
             vals[part] = head[w] + np.log(total) - model.log_pmf(n[part], s[w])
     return vals, ok
+
+
+#: The trapezoidal nodes 0.._NODES of one circle, as multiples of its spacing.
+_NODE_INDEX = np.arange(_NODES + 1, dtype=np.float64)
+#: The identity holds on any circle, so a single value's Newton iteration stops once the tilted
+#: mean is within this many standard deviations of n (the integrand is then e^{−5·10^{−7}} of a
+#: centred one at θ = 0 and as well resolved): one evaluation fewer than to full precision.
+_ONE_MEAN_TOL = 1e-3
+#: A single value keeps log_integral's node spacing (so its aliasing) but stops at |θ| ≤ 10/σ
+#: (the Gaussian part of the integrand is e^{−50} there) instead of 14/σ, when the window's
+#: edge passes the same test: about a quarter fewer nodes.
+_ONE_WINDOW = 10.0
+
+
+def log_cdf_one(model: SaddleModel, n: int) -> float | None:
+    """ln υ_n for one n ≥ C + 1 under i.i.d. draws: the identity of :func:`log_coefficient`
+    (kind "cdf", its own circle) with the fewest array operations, for single values.
+
+    The safeguarded Newton iteration of :func:`saddle_point` runs in plain floats over the U
+    masses (mean Σ m h(y), variance Σ m h (1 + y − h), h(y) = y/(1 − e^{−y}), y = a s); the
+    integrand is one block of _NODES + 1 nodes × U masses; the Poisson pmf is taken in floats.
+    Returns None where the general path is needed (a window that must widen, or y underflowing).
+    """
+    a, m = model.a, model.m
+    nf = float(n)
+    lo = math.log(max((nf - model.C) / model.A, _TINY))
+    u = hi = math.log(nf / model.A)
+    for _ in range(_NEWTON_STEPS):
+        y = a * math.exp(u)
+        h = y / -np.expm1(-y)
+        f = float(m @ h) - nf
+        var = float(m @ (h * (1.0 + y - h)))
+        if not (math.isfinite(f) and var > 0):
+            return None
+        lo, hi = (u, hi) if f < 0 else (lo, u) if f > 0 else (lo, hi)
+        nu = u - f / var
+        if not lo <= nu <= hi:
+            nu = 0.5 * (lo + hi)
+        if abs(f) <= _ONE_MEAN_TOL * math.sqrt(var) or abs(nu - u) <= _NEWTON_TOL * max(1.0, abs(u)):
+            break
+        u = nu
+    s = math.exp(u)
+    sigma = math.sqrt(var)
+    big_m = max(2 * _NODES, math.ceil(2 * math.pi * _NODES / min(math.pi, _WINDOW / sigma)))
+    step = 2 * math.pi / big_m  # the spacing of log_integral's nodes (so the same aliasing)
+    last = min(_NODES, math.ceil(_ONE_WINDOW / (sigma * step)))
+    theta = _NODE_INDEX[: last + 1] * step
+    log_phi = model.log_phi_at(s)
+    classes = log1mexp(np.multiply.outer(s * np.exp(1j * theta), a)) @ m - log_phi
+    log_f = model.base_ratio(n, s, theta) + classes
+    with np.errstate(under="ignore"):
+        terms = np.exp(log_f).real
+    integral = 2.0 * float(np.sum(terms)) - terms[0] - (terms[-1] if 2 * last == big_m else 0.0)
+    if not integral > 0:
+        return None
+    log_i = math.log(integral / big_m)
+    if 2 * last < big_m and log_f[-1].real - log_i >= math.log(_EDGE_SHARE):
+        return None
+    return log_phi + log_i - log_poisson_pmf_one(n, model.A * s)
 
 
 def _log_coefficient_each(model: SaddleModel, n: np.ndarray, kind: str) -> np.ndarray:

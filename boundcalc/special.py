@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -48,18 +49,31 @@ _STIRLERR_TABLE = np.array([
 ])
 
 
+#: Largest n read from the table; beyond it the series below has error < 1/(1188 n^9) < 1e−14 δ(n).
+_STIRLERR_TABULATED = 15
+
+
+def _stirling_series(n: Any) -> Any:
+    """1/(12n) − 1/(360n³) + 1/(1260n⁵) − 1/(1680n⁷) + 1/(1188n⁹), for a float or an array."""
+    nn = 1.0 / (n * n)
+    return (1 / 12 - nn * (1 / 360 - nn * (1 / 1260 - nn * (1 / 1680 - nn / 1188)))) / n
+
+
 def stirlerr(n: ArrayLike) -> NDArray[np.float64]:
     """δ(n) = ln n! − (n + ½) ln n + n − ½ ln(2π), for integers n ≥ 1 (Stirling's error).
 
     Table for n ≤ 15, else the asymptotic series 1/(12n) − 1/(360n³) + … (Loader 2000).
     """
     n = np.asarray(n, dtype=np.float64)
-    small = n <= 15
-    big = np.where(small, 16.0, n)
-    nn = 1.0 / (big * big)
-    series = (1 / 12 - nn * (1 / 360 - nn * (1 / 1260 - nn * (1 / 1680 - nn / 1188)))) / big
-    table = _STIRLERR_TABLE[np.clip(n, 0, 15).astype(np.int64)]
+    small = n <= _STIRLERR_TABULATED
+    series = _stirling_series(np.where(small, _STIRLERR_TABULATED + 1.0, n))
+    table = _STIRLERR_TABLE[np.clip(n, 0, _STIRLERR_TABULATED).astype(np.int64)]
     return np.where(small, table, series)
+
+
+def stirlerr_one(n: float) -> float:
+    """:func:`stirlerr` for one whole number n ≥ 1, in plain floats (no array overhead)."""
+    return float(_STIRLERR_TABLE[int(n)]) if n <= _STIRLERR_TABULATED else float(_stirling_series(float(n)))
 
 
 def bd0(x: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -70,7 +84,7 @@ def bd0(x: np.ndarray, m: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     m = np.asarray(m, dtype=np.float64)
     x, m = np.broadcast_arrays(x, m)
-    near = np.abs(x - m) < 0.1 * (x + m)
+    near = np.abs(x - m) < _BD0_NEAR * (x + m)
     with np.errstate(divide="ignore", invalid="ignore"):
         direct = np.where(x > 0, x * np.log(x / m), 0.0) + m - x
         v = (x - m) / (x + m)
@@ -81,6 +95,35 @@ def bd0(x: np.ndarray, m: np.ndarray) -> np.ndarray:
             ej = ej * v2
             s = s + ej / (2 * j + 1)
     return np.where(near, s, direct)
+
+
+#: bd0's series is used where |x − m| < _BD0_NEAR (x + m), i.e. |v| < 0.1.
+_BD0_NEAR = 0.1
+
+
+def bd0_one(x: float, m: float) -> float:
+    """:func:`bd0` for one pair of floats (x ≥ 0, m > 0), in plain floats; the series is
+    summed until its terms no longer change the sum."""
+    if abs(x - m) >= _BD0_NEAR * (x + m):
+        return (x * math.log(x / m) if x > 0 else 0.0) + m - x
+    v = (x - m) / (x + m)
+    s = (x - m) * v
+    ej = 2 * x * v
+    v2 = v * v
+    j = 1
+    while True:
+        ej *= v2
+        nxt = s + ej / (2 * j + 1)
+        if nxt == s:
+            return s
+        s, j = nxt, j + 1
+
+
+def log_poisson_pmf_one(n: int, lam: float) -> float:
+    """:func:`log_poisson_pmf` for one whole n ≥ 0 and λ > 0, in plain floats."""
+    if n == 0:
+        return -lam
+    return -stirlerr_one(n) - bd0_one(float(n), lam) - 0.5 * (LN_2PI + math.log(n))
 
 
 def log_poisson_pmf(n: np.ndarray, lam: np.ndarray) -> np.ndarray:
@@ -137,21 +180,35 @@ def clog1p(w: np.ndarray) -> np.ndarray:
         return 0.5 * np.log1p(a * (2.0 + a) + b * b) + 1j * np.arctan2(b, 1.0 + a)
 
 
+#: log1mexp of complex z with Re z above this (|e^{−z}| below 1/16) sums the series of
+#: ln(1 − w), at most ⌈53 ln 2 / ln 16⌉ = 14 terms, until the next term is below _HALF_ULP of the first.
+_LOG1P_SERIES_FROM = math.log(16.0)
+_HALF_ULP = 2.0**-54
+
+
 def log1mexp(z: np.ndarray) -> np.ndarray:
     """ℓ(z) = ln(1 − e^{−z}) for Re z > 0, real or complex (Mächler's two-branch rule)."""
     z = np.asarray(z)
-    if not np.iscomplexobj(z):
-        z = z.astype(np.float64, copy=False)
-    out = np.empty_like(z)
-    far = z.real > _LN2
-    near = ~far
     with np.errstate(over="ignore", under="ignore", divide="ignore"):
-        if np.iscomplexobj(z):
-            out[far] = clog1p(-np.exp(-z[far]))
-            out[near] = np.log(-cexpm1(-z[near]))
-        else:
-            out[far] = np.log1p(-np.exp(-z[far]))
-            out[near] = np.log(-np.expm1(-z[near]))
+        if not np.iscomplexobj(z):  # both branches everywhere: fewer operations than masking
+            return np.where(z > _LN2, np.log1p(-np.exp(-z)), np.log(-np.expm1(-z)))
+        low = z.real.min() if z.size else 0.0
+        if low > _LN2:  # the far branch alone (the usual case)
+            w = np.exp(-z)
+            if low < _LOG1P_SERIES_FROM:
+                return clog1p(-w)
+            # |w| ≤ e^{−low} is small: ln(1 − w) = −w (1 + w/2 + w²/3 + …) to the power of w whose
+            # terms fall below _HALF_ULP relative (fewer operations than a complex log1p).
+            terms = math.ceil(math.log(_HALF_ULP) / -low)
+            acc = np.full_like(w, 1.0 / terms)
+            for k in range(terms - 1, 0, -1):
+                acc = acc * w + 1.0 / k
+            return -w * acc
+        out = np.empty_like(z)
+        far = z.real > _LN2
+        near = ~far
+        out[far] = clog1p(-np.exp(-z[far]))
+        out[near] = np.log(-cexpm1(-z[near]))
     return out
 
 

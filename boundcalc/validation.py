@@ -32,6 +32,8 @@ MAX_DIGITS = 1000
 
 def whole_numbers(values: Any, name: str) -> np.ndarray:
     """``values`` (scalar or array) as an int64 array of whole numbers in [0, 2**53]."""
+    if type(values) is int and 0 <= values <= MAX_COUNT:  # the common case, without array checks
+        return np.array(values, dtype=np.int64)
     if isinstance(values, (bool, np.bool_)):
         raise InputTypeError(f"{name}: expected a whole number, got bool")
     try:

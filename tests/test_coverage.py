@@ -397,3 +397,51 @@ def test_large_pool_survival_near_half():
                      - mp.loggamma(big_n + 1) + mp.loggamma(big_n - n + 1))
         want = mp.log(5 * one)
     assert_log_close(float(bc.log_coverage_sf(n, counts, replace=False)), float(want), 1e-13)
+
+
+# ------------------------------------------------------------------- single values, fast paths
+@pytest.mark.parametrize("c", [2, 3, 7, 10, 50, 100, 1000, 5000])
+def test_uniform_series_against_exact_rationals(c):
+    """The uniform prior's inclusion–exclusion sum (single values) on both sides of υ, at every
+    n where it accepts itself, against exact integer sums; it must take the upper part of the
+    distribution (υ = 1/2) and refuse where it would cancel (υ far below 1/2)."""
+    from boundcalc.coverage import _uniform_series
+
+    median = int(bc.cover_time(c).median())
+    ns = sorted({c + 1, c + 2, *range(median - 3, median + 4), *(int(v) for v in np.linspace(c + 1, 40 * c + 60, 60))})
+    accepted = []
+    for n in ns:
+        got = _uniform_series(c, n)
+        if got is None:
+            continue
+        accepted.append(n)
+        want = uniform_log_cdf_exact(n, c) if c <= 100 else None
+        want_sf = uniform_log_sf_series(n, c)
+        if want is not None:
+            assert_log_close(got[0], float(want), 1e-14)
+        else:
+            with mp.workdps(60):
+                assert_log_close(got[0], float(mp.log1p(-mp.exp(want_sf))), 1e-14)
+        assert_log_close(got[1], float(want_sf), 1e-14)
+    assert median in accepted
+    assert _uniform_series(c, c + 1) is None or c <= 3  # υ_{C+1} is tiny: the sum would cancel
+
+
+@pytest.mark.parametrize("prior", [1000, 7, "imagenet1k", [1, 2, 3, 1000], [10**12, 1, 1, 1]],
+                         ids=["uniform", "uniform7", "imagenet1k", "four", "dominant"])
+def test_single_values_equal_the_per_point_path(prior):
+    """A single value (its own fast path: a looser Newton stop, a narrower window at the same
+    node spacing) equals the general per-point integral to rounding, from the left tail to υ ≈ 1."""
+    from boundcalc import saddle
+
+    p = bc.priors.as_prior(prior)
+    model = saddle.model_for(p, True)
+    c = p.n_classes
+    ns = sorted({c + 1, c + 2, c + 5, *np.geomspace(c + 10, 80 * c + 200, 40).astype(int)})
+    ref = saddle._log_coefficient_each(model, np.array(ns), "cdf")
+    for n, want in zip(ns, ref, strict=True):
+        got = saddle.log_cdf_one(model, n)
+        if got is not None:
+            assert abs(got - want) <= 1e-14 * max(1.0, abs(want)), (n, got, want)
+        single = bc.log_coverage_probability(n, p)
+        assert abs(single - min(want, 0.0)) <= 1e-13 * max(1.0, abs(want)), (n, single, want)

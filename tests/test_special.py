@@ -96,6 +96,13 @@ CASES = [
          [(x, x * f) for x in logspace(-3, 12, 16) for f in (0.2, 0.9, 0.99, 0.999999, 1.000001, 1.01, 1.1, 5.0)], 1e-12),
     Case("log_poisson_pmf", lambda n, lam: sp.log_poisson_pmf(np.array([n]), np.array([lam]))[0], ref_log_poisson,
          [(n, n * f) for n in INTS[::4] for f in (0.01, 0.5, 0.999, 1.0, 1.001, 2.0, 100.0)], 1e-13, 1e-13),
+    Case("stirlerr_one", sp.stirlerr_one, ref_stirlerr, [(n,) for n in INTS], 1e-13),
+    Case("bd0_one", sp.bd0_one, ref_bd0,
+         [(x, x * f) for x in logspace(-3, 12, 16) for f in (0.2, 0.9, 0.95, 0.99, 0.999999, 1.000001, 1.01, 1.1, 5.0)]
+         + [(0.0, 2.5)], 1e-12),
+    Case("log_poisson_pmf_one", sp.log_poisson_pmf_one, ref_log_poisson,
+         [(n, n * f) for n in [0, *INTS[::4]] for f in (0.01, 0.5, 0.999, 1.0, 1.001, 2.0, 100.0) if n * f > 0]
+         + [(0, 3.5)], 1e-13, 1e-13),
     Case("log_binom_pmf", lambda n, big, r: sp.log_binom_pmf(np.array([n]), big, np.array([r]))[0], ref_log_binom,
          [(n, big, n / (big - n) * f) for big in (10, 1000, 10**6, 10**12) for n in (1, big // 3, big - 1)
           for f in (0.1, 1.0, 1.0001, 10.0)], 1e-13, 1e-13,
@@ -165,3 +172,17 @@ def test_harmonic_domain():
     with pytest.raises(ValueError):
         sp.harmonic(5, order=3)
     assert math.isclose(sp.harmonic(10**4), sp.harmonic(10**4 + 1) - 1 / (10**4 + 1), rel_tol=1e-15)
+
+
+def test_log1mexp_of_a_block_against_mpmath():
+    """A block is evaluated at once (its series length is set by the block's smallest real part):
+    every element is still within 1e−13 of mpmath, whether or not it would take the series alone."""
+    grid = _complex_grid()
+    for block in (grid[grid.real > math.log(16.0)], grid[grid.real > 0.8], grid):
+        got = sp.log1mexp(block)
+        with mpmath.workdps(DPS):
+            for z, g in zip(block, got, strict=True):
+                want = ref_log1mexp(z)
+                diff = mpmath.mpmathify(complex(g)) - want
+                diff -= 2j * mpmath.pi * mpmath.nint(mpmath.im(diff) / (2 * mpmath.pi))
+                assert abs(diff) <= 1e-13 * abs(want) + 1e-300, (z, g)
