@@ -1,4 +1,4 @@
-"""Output formats for tables of results: rich table, JSON, JSONL, CSV, TSV, Markdown, LaTeX.
+"""Output formats for tables of results: terminal table, JSON, JSONL, CSV, TSV, Markdown, LaTeX.
 
 A result is a list of flat dicts (rows) with snake_case keys. JSON is always a list of row
 objects (JSONL: one object per line) and keeps full float precision; inf and NaN never appear
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rich.table import Table
+    from .boxtable import BoxTable
 
 from .errors import InputError
 
@@ -265,35 +265,26 @@ def label(key: str, overrides: Mapping[str, str] | None = None) -> str:
     return LABELS.get(key, key)
 
 
-def rich_table(rows: Sequence[dict[str, Any]], columns: Iterable[str], title: str | None = None, digits: int = 10,
-               vertical: bool = False, labels: Mapping[str, str] | None = None) -> Table:
-    """A rich Table of the rows (numbers right-aligned, no cell ever wrapped or cut); one row
+def box_table(rows: Sequence[dict[str, Any]], columns: Iterable[str], title: str | None = None, digits: int = 10,
+              vertical: bool = False, labels: Mapping[str, str] | None = None) -> BoxTable:
+    """A terminal table of the rows (numbers right-aligned, no cell ever wrapped or cut); one row
     with many columns, or ``vertical=True``, is shown as quantity/value pairs."""
-    from rich.markup import escape
-    from rich.table import Table
+    from .boxtable import BoxTable
 
     cols = list(columns)
-    table = Table(title=escape(title) if title else None, title_justify="left", header_style="bold")
     if vertical or (len(rows) == 1 and len(cols) > 6):
         several = len(rows) > 1
-        if vertical:  # the narrowest layout: no borders, so that it fits where nothing else does
-            from rich import box
-
-            table.box, table.show_edge, table.pad_edge = box.SIMPLE_HEAD, False, False
-        if several:
-            table.add_column("row", justify="right", no_wrap=True)
-        table.add_column("quantity", no_wrap=True)
-        table.add_column("value", justify="right", no_wrap=True)
+        # vertical: the narrowest layout, without borders, so that it fits where nothing else does
+        table = BoxTable([*(["row"] if several else []), "quantity", "value"], [*([True] if several else []), False, True],
+                         title=title, compact=vertical)
         for i, r in enumerate(rows, start=1):
             for j, c in enumerate(cols):
-                pair = (escape(label(c, labels)), escape(_marked(r, c, cell(r.get(c), digits), DAGGER)))
-                table.add_row(*((str(i) if j == 0 else "",) if several else ()), *pair, end_section=j == len(cols) - 1)
+                pair = (label(c, labels), _marked(r, c, cell(r.get(c), digits), DAGGER))
+                table.add_row([*((str(i) if j == 0 else "",) if several else ()), *pair], end_section=j == len(cols) - 1)
         return table
-    for c in cols:
-        table.add_column(escape(label(c, labels)), justify="right" if _numeric(rows, c) else "left", no_wrap=True)
+    table = BoxTable([label(c, labels) for c in cols], [_numeric(rows, c) for c in cols], title=title)
     for r in rows:
-        table.add_row(*(escape(label(str(r[c])) if c == "quantity" else _marked(r, c, cell(r.get(c), digits), DAGGER))
-                        for c in cols))
+        table.add_row([label(str(r[c])) if c == "quantity" else _marked(r, c, cell(r.get(c), digits), DAGGER) for c in cols])
     return table
 
 

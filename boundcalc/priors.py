@@ -12,10 +12,10 @@ which the "without replacement" sampling model needs.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Union
@@ -314,8 +314,10 @@ def _uniform(n_classes: int) -> Prior:
 def _common_denominator(values: Any) -> int:
     """The least common denominator of a sequence of ints and Fractions with at least one
     Fraction, when the scaled values are exact in float64 (below 2^53); else 0."""
-    if isinstance(values, (str, bytes, np.ndarray)) or not isinstance(values, Sequence):
-        return 0
+    if isinstance(values, (str, bytes, np.ndarray)) or not isinstance(values, Sequence) or "fractions" not in sys.modules:
+        return 0  # (no Fraction can exist before the fractions module is imported: start-up need not import it)
+    from fractions import Fraction
+
     if not any(isinstance(v, Fraction) for v in values) or not all(isinstance(v, (int, Fraction)) for v in values):
         return 0
     den = math.lcm(*(Fraction(v).denominator for v in values))

@@ -366,7 +366,8 @@ def log_cdf_one(model: SaddleModel, n: int) -> float | None:
 
     The safeguarded Newton iteration of :func:`saddle_point` runs in plain floats over the U
     masses (mean Σ m h(y), variance Σ m h (1 + y − h), h(y) = y/(1 − e^{−y}), y = a s); the
-    integrand is one block of _NODES + 1 nodes × U masses; the Poisson pmf is taken in floats.
+    integrand is one block of nodes × U masses (blocks of _CHUNK numbers for large U); the
+    Poisson pmf is taken in floats.
     Returns None where the general path is needed (a window that must widen, or y underflowing).
     """
     a, m = model.a, model.m
@@ -394,7 +395,10 @@ def log_cdf_one(model: SaddleModel, n: int) -> float | None:
     last = min(_NODES, math.ceil(_ONE_WINDOW / (sigma * step)))
     theta = _NODE_INDEX[: last + 1] * step
     log_phi = model.log_phi_at(s)
-    classes = log1mexp(np.multiply.outer(s * np.exp(1j * theta), a)) @ m - log_phi
+    z = s * np.exp(1j * theta)
+    block = max(1, _CHUNK // z.size)  # the masses in blocks: memory stays near _CHUNK numbers
+    classes = sum((log1mexp(np.multiply.outer(z, a[u0 : u0 + block])) @ m[u0 : u0 + block]
+                   for u0 in range(0, a.size, block)), np.zeros(z.shape, dtype=np.complex128)) - log_phi
     log_f = model.base_ratio(n, s, theta) + classes
     with np.errstate(under="ignore"):
         terms = np.exp(log_f).real

@@ -228,7 +228,9 @@ def test_version():
     assert bc.__version__ in run("--version").output
 
 
-HEAVY = ("scipy", "sympy", "mpmath", "torch", "matplotlib", "tensorboard", "pydantic")
+#: Modules a light path must not load (rich: tables are drawn by boundcalc.boxtable; rich draws only
+#: progress bars, which appear on a terminal after a second).
+HEAVY = ("scipy", "sympy", "mpmath", "torch", "matplotlib", "tensorboard", "pydantic", "rich")
 
 
 def _modules_after(argv: list[str]) -> set[str]:

@@ -28,7 +28,7 @@ from .options import (
     uses,
 )
 from .parse import parse_float_list, parse_int_list
-from .render import Layout, command, emit, err_console, out_console, output_format, progress_bar
+from .render import Layout, command, emit, output_format, progress_bar, say
 
 if TYPE_CHECKING:
     from ..priors import PriorSource
@@ -54,7 +54,7 @@ app.add_typer(plot_app, name="plot")
 
 def _version(value: bool) -> None:
     if value:
-        out_console.print(f"boundcalc {__version__}")
+        sys.stdout.write(f"boundcalc {__version__}\n")
         raise typer.Exit()
 
 
@@ -294,7 +294,7 @@ def plot_bounds_command(
         if len(lo_hi) != 2:
             raise InputError(f"ylim: two numbers LOW,HIGH, got {ylim!r}")
         limits = (lo_hi[0], lo_hi[1])
-    err_console.print(f"wrote {plot_bounds(req, output, title, limits)}")
+    say(f"wrote {plot_bounds(req, output, title, limits)}")
 
 
 @plot_app.command("coverage")
@@ -324,7 +324,7 @@ def plot_coverage_command(
     if output is None:
         emit(coverage_chart_report(req), "table", None, 4)
     else:
-        err_console.print(f"wrote {plot_coverage(req, output, title)}")
+        say(f"wrote {plot_coverage(req, output, title)}")
 
 
 @plot_app.command("negatives")
@@ -346,7 +346,7 @@ def plot_negatives_command(
     from ..reports import NegativesPlotRequest, plot_negatives
 
     req = NegativesPlotRequest(source, k_max, parse_float_list(fraction, "--fraction"), confidence, not without_replacement)
-    err_console.print(f"wrote {plot_negatives(req, output, title)}")
+    say(f"wrote {plot_negatives(req, output, title)}")
 
 
 def _app_for(args: list[str]) -> typer.Typer:

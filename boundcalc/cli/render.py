@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,19 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+from ..boxtable import DIM, RED, YELLOW, BoxTable, styled, takes_colour
 from ..errors import BoundcalcError
 
 if TYPE_CHECKING:
     from ..reports import Report
 
-__all__ = ["Format", "Layout", "emit", "output_format", "progress_bar", "fail", "command", "out_console", "err_console", "option_name"]
-
-# No emoji codes in any output (":name:" in a prior's class name stays as typed).
-out_console = Console(emoji=False)
-err_console = Console(stderr=True, emoji=False)
+__all__ = ["Format", "Layout", "emit", "output_format", "progress_bar", "fail", "command", "say", "option_name"]
 
 #: Fewest columns a terminal table keeps before it turns to quantity/value pairs: the leading
 #: columns of every report are what a row is about and its main value (K, method, loss, bound).
@@ -38,8 +33,6 @@ MAX_TABLE_ROWS = 200
 SUMMARY_ROWS = 10
 #: The cell of the row that stands for the rows left out.
 ELIDED = "⋮"
-#: Width of the console that measures a table's natural width (a pipe or a file has no width).
-UNBOUNDED_WIDTH = 10**6
 
 
 class Format(str, Enum):
@@ -82,9 +75,15 @@ def option_name(argument: str) -> str:
     return OPTION_NAMES.get(argument, "--" + argument.replace("_", "-"))
 
 
+def say(text: str, label: str = "", style: str = "") -> None:
+    """One line on stderr (what was written, a warning, an error), its label styled on a terminal."""
+    stream = sys.stderr
+    stream.write(f"{styled(label, style, takes_colour(stream))} {text}\n" if label else f"{text}\n")
+
+
 def fail(message: str) -> NoReturn:
     """One line on stderr, exit status 2."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    say(message, "error:", RED)
     raise typer.Exit(2)
 
 
@@ -131,11 +130,12 @@ def progress_bar(description: str, total: float | None = None) -> Iterator[Calla
         done += n
         if bar is not None:
             bar.update(task, completed=done)
-        elif err_console.is_terminal and time.monotonic() - start > PROGRESS_DELAY:
+        elif sys.stderr.isatty() and time.monotonic() - start > PROGRESS_DELAY:
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
             bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                           TimeRemainingColumn(), console=err_console, transient=True)
+                           TimeRemainingColumn(), console=Console(stderr=True, emoji=False), transient=True)
             task = bar.add_task(description, total=total, completed=done)
             bar.start()
 
@@ -150,12 +150,14 @@ def _say_warnings(caught: list[warnings.WarningMessage]) -> None:
     for w in caught:
         if issubclass(w.category, UserWarning):
             text = _NAMED.sub(lambda m: option_name(m.group(1)), str(w.message))
-            err_console.print(f"[yellow]warning:[/] {escape(text)}", soft_wrap=True)
+            say(text, "warning:", YELLOW)
 
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename, so
     that a failure leaves any old file untouched and no partial file behind."""
+    import tempfile  # (only when writing a file: its import costs a few milliseconds of start-up)
+
     folder = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
@@ -177,15 +179,14 @@ def output_format(fmt: Format | None, output: Path | None) -> str:
     return choose_format(fmt.value if fmt is not None else None, output)
 
 
-def _fitted(report: Report, digits: int, width: int | None) -> tuple[list[Any], list[str]]:
+def _fitted(report: Report, digits: int, width: int | None) -> tuple[list[BoxTable], list[str]]:
     """The report's tables, each within ``width`` (None: its natural width): columns are
     dropped from the right, down to MIN_TABLE_COLUMNS, with a note; past that, rows are shown
     as quantity/value pairs. No cell is ever folded or cut."""
-    from ..formats import label, rich_table
+    from ..formats import box_table, label
     from ..reports import Report
 
-    measure = Console(width=UNBOUNDED_WIDTH, emoji=False)
-    tables: list[Any] = []
+    tables: list[BoxTable] = []
     notes: list[str] = []
     for whole in report.parts or [report]:
         part = whole
@@ -195,14 +196,14 @@ def _fitted(report: Report, digits: int, width: int | None) -> tuple[list[Any], 
                           labels=whole.labels)
             notes.append(f"{len(whole.rows):,} rows: the first and last {SUMMARY_ROWS} shown; "
                          "--format csv (or -o rows.csv) gives every row")
-        table = rich_table(part.rows, part.columns, title=part.title, digits=digits, labels=part.labels)
+        table = box_table(part.rows, part.columns, title=part.title, digits=digits, labels=part.labels)
         cols = list(part.columns)
-        while width is not None and measure.measure(table).maximum > width and len(cols) > MIN_TABLE_COLUMNS:
+        while width is not None and table.width() > width and len(cols) > MIN_TABLE_COLUMNS:
             cols.pop()
-            table = rich_table(part.rows, cols, title=part.title, digits=digits, labels=part.labels)
-        if width is not None and measure.measure(table).maximum > width:
+            table = box_table(part.rows, cols, title=part.title, digits=digits, labels=part.labels)
+        if width is not None and table.width() > width:
             cols = list(part.columns)
-            table = rich_table(part.rows, cols, title=part.title, digits=digits, vertical=True, labels=part.labels)
+            table = box_table(part.rows, cols, title=part.title, digits=digits, vertical=True, labels=part.labels)
         hidden = [label(c, part.labels) for c in part.columns if c not in cols]
         if hidden:
             notes.append(f"not shown at this width: {', '.join(hidden)} (a wider terminal, or --format csv/json, shows them)")
@@ -210,16 +211,11 @@ def _fitted(report: Report, digits: int, width: int | None) -> tuple[list[Any], 
     return tables, notes
 
 
-def _chart(report: Report) -> Any:
-    from rich.table import Table
-
-    table = Table(title=report.title, title_justify="left")
-    table.add_column("K", justify="right")
+def _chart(report: Report) -> BoxTable:
     names = report.columns[1:]
-    for n in names:
-        table.add_column(escape(n), no_wrap=True)
+    table = BoxTable(["K", *names], [True, *(False for _ in names)], title=report.title)
     for r in report.rows:
-        table.add_row(str(r["k"]), *(f"{r[n]:.4f} {'█' * int(round(r[n] * 20))}" for n in names))
+        table.add_row([str(r["k"]), *(f"{r[n]:.4f} {'█' * int(round(r[n] * 20))}" for n in names)])
     return table
 
 
@@ -230,29 +226,15 @@ def emit(report: Report, fmt: str, output: Path | None, digits: int, siunitx: bo
 
     to_stdout = output is None or str(output) == "-"
     if fmt == "table":
-        terminal = to_stdout and out_console.is_terminal
+        terminal = to_stdout and sys.stdout.isatty()
         if report.chart:
             items, fit_notes = [_chart(report)], list[str]()
         else:
-            items, fit_notes = _fitted(report, digits, out_console.width if terminal else None)
+            items, fit_notes = _fitted(report, digits, shutil.get_terminal_size().columns if terminal else None)
         notes = [*fit_notes, *footnotes(report.rows, report.columns), *report.notes]
-        if terminal:
-            for item in items:
-                out_console.print(item)
-            for n in notes:
-                out_console.print(f"[dim]{escape(n)}[/]", soft_wrap=True, highlight=False)
-            return
-        import io
-
-        buf = io.StringIO()
-        measure = Console(width=UNBOUNDED_WIDTH, emoji=False)
-        width = max([measure.measure(item).maximum for item in items] + [1])
-        con = Console(file=buf, width=width, no_color=True, emoji=False)
-        for item in items:
-            con.print(item)
-        for n in notes:
-            con.print(n, soft_wrap=True, highlight=False)
-        text = buf.getvalue()
+        colour = terminal and takes_colour(sys.stdout)
+        text = "".join(line + "\n" for item in items for line in item.lines(colour))
+        text += "".join(styled(n, DIM, colour) + "\n" for n in notes)
     elif fmt in ("json", "jsonl") and report.document is not None:
         text = render_text(report.document, [], fmt)
     else:
@@ -266,4 +248,4 @@ def emit(report: Report, fmt: str, output: Path | None, digits: int, siunitx: bo
         return
     assert output is not None
     write_atomic(Path(output), text)
-    err_console.print(f"wrote {output}")
+    say(f"wrote {output}")
