@@ -25,7 +25,10 @@ fixed 25 nodes (the window widened where its edge is not yet negligible) give fu
 the same way, so υ within 1e−300 of 1 still has an accurate survival function.
 
 The cost is O(U) per value of n, U = number of distinct class probabilities (1 for the
-uniform prior, 92 for ImageNet-1K); memory is O(U) per value, never O(n·C).
+uniform prior, 92 for ImageNet-1K); memory is O(U) per value, never O(n·C). A single value takes
+a lean path (:func:`_one_inside`): for the uniform prior the inclusion–exclusion sum itself where
+its rounding-error bound shows it does not cancel, else its own circle with fewer operations
+(docs/coverage.md, "Single values").
 """
 
 from __future__ import annotations

@@ -106,13 +106,13 @@ def main() -> None:
         "numpy": [sys.executable, "-c", "import numpy"],
         "first": [*exe, "coverage", "--classes", "1000", "--k", "7700"],
         "help": [*exe, "--help"],
-        "floor": [sys.executable, "-c", "import numpy, typer, rich.console, rich.table"],
+        "floor": [sys.executable, "-c", "import numpy, typer"],
     }, reps)
     baseline = 'python -c "import numpy" (the baseline)'
     print(f"  {baseline:<62s} {t['numpy'] * 1e3:10.3f} ms")
     table.ratio("boundcalc coverage --classes 1000 --k 7700", t["first"], t["numpy"], 1.6)
     table.ratio("boundcalc --help", t["help"], t["numpy"], 1.3)
-    floor = "(floor: importing numpy, typer and rich's console and table)"
+    floor = "(floor: importing numpy and typer alone)"
     print(f"  {floor:<62s} {t['floor'] * 1e3:10.3f} ms  {t['floor'] / t['numpy']:10.2f}x")
 
     x = np.random.default_rng(0).random(10**7)
