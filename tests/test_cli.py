@@ -286,3 +286,22 @@ def test_missing_extra_is_named(monkeypatch, tmp_path, module, args, extra):
     res = run(args)
     assert res.exit_code == 2, res.output
     assert f'"{extra}" extra' in res.output
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_progress_bar_only_on_a_terminal_after_its_delay(monkeypatch, terminal):
+    """rich draws the bar on stderr once the task has run PROGRESS_DELAY seconds, and only on a terminal."""
+    from boundcalc.cli import render
+
+    err = _Tty() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(render, "PROGRESS_DELAY", 0.0)
+    with render.progress_bar("summing", total=10) as advance:
+        advance(4)
+        advance(6)
+    assert ("summing" in err.getvalue()) == terminal
