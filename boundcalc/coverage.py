@@ -174,7 +174,7 @@ def _one_inside(model: SaddleModel, prior: Prior, n: int) -> tuple[float, float]
     inclusion–exclusion sum where it does not cancel, else υ_n integrated alone where
     :func:`_log_cdf_sf` would do just that (C < n, not in the far tail, υ_n first and below 0.9).
     None otherwise (the general path then decides)."""
-    if n <= model.C or model.C == 1 or n * -float(prior.log_complements.max()) > -math.log(_FAR_TAIL):
+    if n <= model.C or model.C == 1 or _may_be_far(n, prior.log_complements):
         return None
     if model.a.size == 1:
         series = _uniform_series(model.C, n)
@@ -186,9 +186,12 @@ def _one_inside(model: SaddleModel, prior: Prior, n: int) -> tuple[float, float]
     if one is None:
         return None
     lc = min(one, 0.0)
-    if lc > _NEAR_ONE:
-        return None
-    return lc, math.log1p(-math.exp(lc))
+    if lc <= _NEAR_ONE:
+        return lc, math.log1p(-math.exp(lc))
+    # υ_n above 0.9: its complement would lose digits, so 1 − υ_n is integrated too and υ_n
+    # taken as its complement (as _log_cdf_sf does), without integrating υ_n a second time.
+    ls = min(float(log_coefficient(model, np.array([n]), "sf")[0]), 0.0)
+    return math.log1p(-math.exp(ls)), ls
 
 
 def _uniform_series(c: int, n: int) -> tuple[float, float] | None:
@@ -226,6 +229,12 @@ def _uniform_series(c: int, n: int) -> tuple[float, float] | None:
     return math.log1p(-sf), math.log(sf)
 
 
+def _may_be_far(n: Any, log_keep: NDArray[np.float64]) -> Any:
+    """Whether S1(n) can be below _FAR_TAIL: the rarest class alone, (1 − ρ_min)^n, already is
+    (elementwise for an array of n). ``log_keep`` holds ln(1 − ρ_u)."""
+    return n * -float(log_keep.max()) > -math.log(_FAR_TAIL)
+
+
 def _far_tail(
     model: SaddleModel, log_keep: NDArray[np.float64], uniq: NDArray[np.int64], mid: NDArray[np.bool_],
     logcdf: NDArray[np.float64], logsf: NDArray[np.float64],
@@ -237,7 +246,7 @@ def _far_tail(
     S1 < _FAR_TAIL (error below 5e−17), as ln S1 = ln Σ_u m_u e^{n ln(1 − ρ_u)}: no cancellation
     and no saddle point, for any n up to 2^53. ``log_keep`` holds ln(1 − ρ_u).
     """
-    cand = mid & (uniq * -float(log_keep.max()) > -math.log(_FAR_TAIL))  # the rarest class alone is not yet small
+    cand = mid & _may_be_far(uniq, log_keep)
     far = np.zeros(uniq.shape, dtype=bool)
     idx = np.nonzero(cand)[0]
     step = max(1, _FAR_CHUNK // log_keep.size)
