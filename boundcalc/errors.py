@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-__all__ = ["InputError", "InputTypeError", "MissingExtraError", "renamed_arguments", "BoundcalcError"]
+__all__ = ["InputError", "InputTypeError", "MissingExtraError", "OutputError", "renamed_arguments", "BoundcalcError"]
 
 _PREFIX = re.compile(r"([A-Za-z_]\w*):\s")
 #: Longest message kept: one screen line or two.
@@ -62,6 +62,14 @@ class MissingExtraError(BoundcalcError, ImportError):
 
     def __init__(self, message: str, argument: str | None = None):
         ImportError.__init__(self, self._init(message, argument))
+
+
+class OutputError(BoundcalcError, OSError):
+    """An output could not be written (a full disk, a closed stream, a signal during the write);
+    ``argument`` names the output. Nothing partial is left behind."""
+
+    def __init__(self, message: str, argument: str | None = None):
+        OSError.__init__(self, self._init(message, argument))
 
 
 @contextmanager

@@ -35,11 +35,16 @@ FIXED_EXPONENTS = range(-3, 6)
 
 
 def choose_format(fmt: str | None, output: str | Path | None) -> str:
-    """``fmt`` when given, else the format the suffix of ``output`` implies, else ``table``;
-    a ``fmt`` that contradicts a known suffix is refused."""
+    """``fmt`` when given, else the format the suffix of ``output`` implies, else ``table`` (no
+    output, ``-``, or a name without a suffix such as ``/dev/stdout``); a suffix that names no
+    format is refused unless ``fmt`` says which, and a ``fmt`` that contradicts a known suffix
+    is refused."""
     suffix = Path(str(output)).suffix.lower() if output is not None and str(output) != "-" else ""
     implied = SUFFIX_FORMATS.get(suffix)
     if fmt is None:
+        if suffix and implied is None:
+            raise InputError(f"{Path(str(output)).name}: unknown suffix {suffix}; known: {', '.join(SUFFIX_FORMATS)} "
+                             "(or name the format with `format`)", argument="output")
         return implied or "table"
     if fmt not in FORMATS:
         raise InputError(f"format: unknown {fmt!r}; choose from {', '.join(FORMATS)}")
@@ -47,6 +52,26 @@ def choose_format(fmt: str | None, output: str | Path | None) -> str:
         raise InputError(f"format: {fmt} was asked for, but the output file's suffix {suffix} means {implied}; "
                          "make them agree")
     return fmt
+
+
+def rename_runs(names: Sequence[str | None], mapping: str | Mapping[str, str] | None) -> list[str | None]:
+    """``names`` with runs renamed: ``mapping`` is {old: new} or its text "old=new,old2=new2"
+    (``run_names``). An old name that is no run's is refused, naming the runs there are."""
+    if mapping is None:
+        return list(names)
+    if isinstance(mapping, str):
+        pairs: dict[str, str] = {}
+        for item in (x for x in mapping.split(",") if x.strip()):
+            old, eq, new = item.partition("=")
+            if not eq or not old.strip() or not new.strip():
+                raise InputError(f"run_names: OLD=NEW pairs separated by commas, got {item.strip()!r}")
+            pairs[old.strip()] = new.strip()
+        mapping = pairs
+    known = list(dict.fromkeys(n for n in names if n is not None))
+    unknown = [old for old in mapping if old not in known]
+    if unknown:
+        raise InputError(f"run_names: no run is named {unknown[0]!r}; the runs are {', '.join(known)}")
+    return [mapping.get(n, n) if n is not None else None for n in names]
 
 
 #: Cell types that need no cleaning.

@@ -20,6 +20,7 @@ from .options import (
     Output,
     Preset,
     PriorFile,
+    RunNames,
     Seed,
     Title,
     WithoutReplacement,
@@ -28,7 +29,7 @@ from .options import (
     uses,
 )
 from .parse import parse_float_list, parse_int_list
-from .render import Layout, command, emit, output_format, progress_bar, say
+from .render import Layout, TableEnv, XAxis, command, describe_output, emit, output_format, progress_bar, say
 
 if TYPE_CHECKING:
     from ..priors import PriorSource
@@ -277,12 +278,17 @@ def presets(fmt: Fmt = None, output: Output = None) -> None:
 @uses(req=bound_request)
 def plot_bounds_command(
     req: "BoundRequest",
-    output: Annotated[Path, typer.Option("--output", "-o", help="Figure file: .png, .svg or .pdf.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Figure file: .png, .svg or .pdf.", readable=False)],
     title: Title = None,
     ylim: Annotated[str | None, typer.Option(
         "--ylim", help="y-axis range LOW,HIGH (default: the informative range; bounds above it marked at the edge).")] = None,
+    accuracy: Annotated[str | None, typer.Option(
+        "--accuracy", help="Measured accuracy (a fraction; one, or one per K or run) on a second axis.")] = None,
+    x: Annotated[XAxis, typer.Option("--x", help="x-axis: k (negatives K) or draws (K + 1, as the papers plot it).")] = XAxis.k,
+    linear_y: Annotated[bool, typer.Option("--linear-y", help="A linear y-axis (default: log).")] = False,
+    run_names: RunNames = None,
 ) -> None:
-    """Every bound against K on log axes; vacuous points marked, measured L_sup as dots.
+    """Every bound against K, the chance loss ln C (or H(ρ)) as a line, measured L_sup as points, accuracy on a second axis.
 
     Example: boundcalc plot bounds --classes 10 --loss 2.02,2.64,3.29 --k 31,63,127 --d -1.16,-1.17,-1.18 -t 0.5 -o bounds.png
     """
@@ -294,7 +300,9 @@ def plot_bounds_command(
         if len(lo_hi) != 2:
             raise InputError(f"ylim: two numbers LOW,HIGH, got {ylim!r}")
         limits = (lo_hi[0], lo_hi[1])
-    say(f"wrote {plot_bounds(req, output, title, limits)}")
+    acc = None if accuracy is None else parse_float_list(accuracy, "--accuracy")
+    path = plot_bounds(req, output, title, limits, accuracy=acc, x=x.value, linear_y=linear_y, run_names=run_names)
+    say(f"wrote {describe_output(path)}")
 
 
 @plot_app.command("coverage")
@@ -306,7 +314,8 @@ def plot_coverage_command(
     prior_file: Annotated[list[Path], typer.Option("--prior-file", help="Counts or weights file (repeatable).")] = [],  # noqa: B006
     labels: Annotated[list[Path], typer.Option("--labels", help="Per-sample labels file (repeatable).")] = [],  # noqa: B006
     without_replacement: WithoutReplacement = False,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Figure file (.png, .svg, .pdf); without it, a terminal chart.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Figure file (.png, .svg, .pdf); without it, a terminal chart.",
+                                                     readable=False)] = None,
     title: Title = None,
     logx: Annotated[bool | None, typer.Option(
         "--logx/--linear-x", help="K on a log axis (default: when k-max exceeds the smallest C fifty-fold).")] = None,
@@ -324,7 +333,7 @@ def plot_coverage_command(
     if output is None:
         emit(coverage_chart_report(req), "table", None, 4)
     else:
-        say(f"wrote {plot_coverage(req, output, title)}")
+        say(f"wrote {describe_output(plot_coverage(req, output, title))}")
 
 
 @plot_app.command("negatives")
@@ -333,7 +342,7 @@ def plot_coverage_command(
 def plot_negatives_command(
     source: "PriorSource",
     k_max: Annotated[int, typer.Option("--k-max", help="Largest K on the axis.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Figure file: .png, .svg or .pdf.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Figure file: .png, .svg or .pdf.", readable=False)],
     fraction: Fractions = "0.001,0.01,0.05",
     confidence: Confidence = 0.99,
     without_replacement: WithoutReplacement = False,
@@ -346,7 +355,7 @@ def plot_negatives_command(
     from ..reports import NegativesPlotRequest, plot_negatives
 
     req = NegativesPlotRequest(source, k_max, parse_float_list(fraction, "--fraction"), confidence, not without_replacement)
-    say(f"wrote {plot_negatives(req, output, title)}")
+    say(f"wrote {describe_output(plot_negatives(req, output, title))}")
 
 
 def _app_for(args: list[str]) -> typer.Typer:

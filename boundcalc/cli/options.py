@@ -26,7 +26,7 @@ Labels = Annotated[Path | None, typer.Option(
 Fmt = Annotated[Format | None, typer.Option(
     "--format", "-f", help="Output format (default: from the --output suffix, else table).")]
 Output = Annotated[Path | None, typer.Option(
-    "--output", "-o", help="Write to this file instead of the terminal (- for standard output).")]
+    "--output", "-o", help="Write to this file instead of the terminal (- for standard output).", readable=False)]
 Digits = Annotated[int, typer.Option(
     "--digits", min=1, max=17, help="Significant digits in table, markdown and latex output.")]
 WithoutReplacement = Annotated[bool, typer.Option(
@@ -36,6 +36,8 @@ OptKList = Annotated[str | None, typer.Option(
     "--k", "-k", help="Negatives K: 7700, a list 31,63,127 or a range 32..1024:x2.")]
 Method = Annotated[str, typer.Option("--method", "-m", help=f"all, or a comma list of: {', '.join(METHODS)}.")]
 Title = Annotated[str | None, typer.Option("--title", help="Figure title.")]
+RunNames = Annotated[str | None, typer.Option(
+    "--run-names", help="Rename runs in tables and figures: OLD=NEW,OLD2=NEW2 (short names fit a paper's column).")]
 Seed = Annotated[int | None, typer.Option("--seed", "-s", help="Random seed (reproducible results).")]
 
 Loss = Annotated[str | None, typer.Option(

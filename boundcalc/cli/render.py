@@ -22,7 +22,8 @@ from ..errors import BoundcalcError
 if TYPE_CHECKING:
     from ..reports import Report
 
-__all__ = ["Format", "Layout", "emit", "output_format", "progress_bar", "fail", "command", "say", "option_name"]
+__all__ = ["Format", "Layout", "TableEnv", "XAxis", "describe_output", "write_text", "emit", "output_format", "progress_bar", "fail",
+           "command", "say", "option_name"]
 
 #: Fewest columns a terminal table keeps before it turns to quantity/value pairs: the leading
 #: columns of every report are what a row is about and its main value (K, method, loss, bound).
@@ -48,6 +49,17 @@ class Format(str, Enum):
 class Layout(str, Enum):
     wide = "wide"
     long = "long"
+    compact = "compact"
+
+
+class TableEnv(str, Enum):
+    table = "table"
+    table_star = "table*"
+
+
+class XAxis(str, Enum):
+    k = "k"
+    draws = "draws"
 
 
 #: The command-line option for each argument name the library uses, where the two differ.
@@ -96,6 +108,7 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
+                _check_output(kwargs)
                 return func(*args, **kwargs)
             except BoundcalcError as exc:
                 _say_warnings(caught)  # what was skipped explains the error: said first
@@ -108,6 +121,19 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
                 _say_warnings(caught)
 
     return wrapper
+
+
+def _check_output(kwargs: dict[str, Any]) -> None:
+    """Refuse an output the command could not write before any work: a folder, a missing folder,
+    a socket; for tables, a suffix that names no format (unless --format says which)."""
+    output = kwargs.get("output")
+    if output is None:
+        return
+    from ..outputs import resolve_target
+
+    resolve_target(output)
+    if "fmt" in kwargs:
+        output_format(kwargs["fmt"], output)
 
 
 #: A progress bar appears only once a task has run this long (seconds): quick commands stay quiet.
@@ -153,23 +179,50 @@ def _say_warnings(caught: list[warnings.WarningMessage]) -> None:
             say(text, "warning:", YELLOW)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename, so
-    that a failure leaves any old file untouched and no partial file behind."""
-    import tempfile  # (only when writing a file: its import costs a few milliseconds of start-up)
+def write_text(output: Path | None, text: str) -> None:
+    """Write ``text`` where ``output`` says (None or ``-``: standard output) through
+    :func:`boundcalc.outputs.open_output`, and say where, unless it went to standard output. A
+    closed pipe (``| head``) ends the command quietly with status 141, as for any filter."""
+    from ..outputs import DIRECT, FILE, STDOUT, open_output, resolve_target
 
-    folder = path.parent if str(path.parent) else Path(".")
+    target = resolve_target("-" if output is None else output)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    except OSError as exc:
-        fail(f"--output: {path}: cannot write there ({exc.strerror or exc})")
-    try:
-        with os.fdopen(fd, "w") as fh:
+        with open_output(target) as fh:
             fh.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        fail(f"--output: {path}: {exc.strerror or exc}")
+    except BrokenPipeError:
+        _silence_stdout()
+        raise typer.Exit(BROKEN_PIPE_STATUS) from None
+    except BoundcalcError:
+        if target.kind == STDOUT:
+            _silence_stdout()  # what could not be written must not be retried (and fail again) at exit
+        raise
+    if target.kind in (FILE, DIRECT):
+        say(f"wrote {target.describe()}")
+
+
+def describe_output(path: Path | str) -> str:
+    """How a file was written, for the 'wrote …' line (a symlink's target, a device written directly)."""
+    from ..outputs import resolve_target
+
+    try:
+        return resolve_target(path).describe()
+    except BoundcalcError:
+        return str(path)
+
+
+#: Exit status of a filter whose reader went away (128 + SIGPIPE, what a shell reports for `head`).
+BROKEN_PIPE_STATUS = 141
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at the null device, so that Python's final flush of what is
+    left in sys.stdout's buffer neither fails nor prints a second message."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+    except OSError:
+        pass
 
 
 def output_format(fmt: Format | None, output: Path | None) -> str:
@@ -181,8 +234,9 @@ def output_format(fmt: Format | None, output: Path | None) -> str:
 
 def _fitted(report: Report, digits: int, width: int | None) -> tuple[list[BoxTable], list[str]]:
     """The report's tables, each within ``width`` (None: its natural width): columns are
-    dropped from the right, down to MIN_TABLE_COLUMNS, with a note; past that, rows are shown
-    as quantity/value pairs. No cell is ever folded or cut."""
+    dropped (see :func:`_drop_order`: derived and provenance columns first, never the bound, its
+    status or half an interval), with a note; past that, rows are shown as quantity/value
+    pairs. No cell is ever folded or cut."""
     from ..formats import box_table, label
     from ..reports import Report
 
@@ -198,8 +252,10 @@ def _fitted(report: Report, digits: int, width: int | None) -> tuple[list[BoxTab
                          "--format csv (or -o rows.csv) gives every row")
         table = box_table(part.rows, part.columns, title=part.title, digits=digits, labels=part.labels)
         cols = list(part.columns)
-        while width is not None and table.width() > width and len(cols) > MIN_TABLE_COLUMNS:
-            cols.pop()
+        for drop in _drop_order(cols):
+            if width is None or table.width() <= width:
+                break
+            cols = [c for c in cols if c not in drop]
             table = box_table(part.rows, cols, title=part.title, digits=digits, labels=part.labels)
         if width is not None and table.width() > width:
             cols = list(part.columns)
@@ -209,6 +265,42 @@ def _fitted(report: Report, digits: int, width: int | None) -> tuple[list[BoxTab
             notes.append(f"not shown at this width: {', '.join(hidden)} (a wider terminal, or --format csv/json, shows them)")
         tables.append(table)
     return tables, notes
+
+
+#: Columns a narrow terminal drops first (derived or provenance: the CSV and JSON keep them), in
+#: this order; then others from the right. ``status`` (what a bound rests on) is never dropped.
+FIRST_DROPPED = ("log_upper_bound", "k_from", "tau_from", "upsilon_from", "collision_term_from", "source", "loss_key",
+                 "logged_at", "n_values", "reduce", "form", "certifies")
+#: Columns kept as long as any table is drawn: the bound, and what it rests on.
+NEVER_DROPPED = ("upper_bound", "status")
+#: Columns shown or dropped together: an interval is whole or absent.
+TOGETHER = (("ci_low", "ci_high"), ("upper_bound_ci_low", "upper_bound_ci_high"))
+
+
+def _drop_order(columns: list[str]) -> list[tuple[str, ...]]:
+    """The groups of ``columns`` a narrow terminal drops, one group at a time: :data:`FIRST_DROPPED`,
+    then from the right (an interval's two ends together), never the first MIN_TABLE_COLUMNS nor
+    :data:`NEVER_DROPPED`."""
+    groups: list[tuple[str, ...]] = []
+    seen: set[str] = set()
+
+    def group_of(c: str) -> tuple[str, ...]:
+        pair = next((g for g in TOGETHER if c in g), (c,))
+        return tuple(x for x in pair if x in columns)
+
+    for c in FIRST_DROPPED:
+        if c in columns[MIN_TABLE_COLUMNS:]:
+            groups.append((c,))
+            seen.add(c)
+    for c in reversed(columns[MIN_TABLE_COLUMNS:]):
+        if c in seen or c in NEVER_DROPPED:
+            continue
+        g = group_of(c)
+        if any(x in columns[:MIN_TABLE_COLUMNS] for x in g):
+            continue
+        groups.append(g)
+        seen.update(g)
+    return groups
 
 
 def _chart(report: Report) -> BoxTable:
@@ -223,10 +315,11 @@ def emit(report: Report, fmt: str, output: Path | None, digits: int, siunitx: bo
     """Render ``report`` in ``fmt`` (see :func:`output_format`) to the terminal, or to ``output``
     (``-``: standard output)."""
     from ..formats import footnotes, render_text
+    from ..outputs import STDOUT, resolve_target
 
-    to_stdout = output is None or str(output) == "-"
+    to_stdout = resolve_target("-" if output is None else output).kind == STDOUT
     if fmt == "table":
-        terminal = to_stdout and sys.stdout.isatty()
+        terminal = to_stdout and sys.stdout is not None and sys.stdout.isatty()
         if report.chart:
             items, fit_notes = [_chart(report)], list[str]()
         else:
@@ -243,9 +336,4 @@ def emit(report: Report, fmt: str, output: Path | None, digits: int, siunitx: bo
         selected = [{c: r.get(c) for c in (cols if fmt not in ("markdown", "latex") else list(r))} for r in report.rows]
         text = render_text(selected, shown, fmt, digits=digits, title=report.title, notes=report.notes, siunitx=siunitx,
                            labels=report.labels)
-    if to_stdout:
-        sys.stdout.write(text)
-        return
-    assert output is not None
-    write_atomic(Path(output), text)
-    say(f"wrote {output}")
+    write_text(output, text)

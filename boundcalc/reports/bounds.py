@@ -176,12 +176,29 @@ def _reduce_note(runs: Sequence[Any]) -> str:
 
 
 def plot_bounds(req: BoundRequest, output: str | Path, title: str | None = None,
-                ylim: tuple[float, float] | None = None) -> Path:
-    """Draw every bound against K (see :func:`boundcalc.plotting.bounds_figure`) into ``output``."""
-    from ..plotting import bounds_figure, save
+                ylim: tuple[float, float] | None = None, *, accuracy: Sequence[float] | None = None, x: str = "k",
+                linear_y: bool = False, run_names: str | None = None) -> Path:
+    """Draw every bound against K (see :func:`boundcalc.plotting.bounds_figure`) into ``output``:
+    the chance loss H(ρ) of the prior (ln C if uniform) as a line, measured L_sup as points,
+    ``accuracy`` (one per K entry, or the measured file's) on a second axis, each run its own
+    marker where runs share a K (``run_names`` "old=new,…" renames them). The suffix of
+    ``output`` is checked before any work; the figure is not kept once written."""
+    from ..formats import rename_runs
+    from ..plotting import bounds_figure, figure_format, save
 
-    p, bounds, _ = _bounds(req)
-    measured = {b.k: b.measured_sup for b in bounds if b.measured_sup is not None}
-    fig, _ = bounds_figure(bounds, measured or None, title or f"Bounds on the supervised loss — {p}", ylim)
+    with renamed_arguments({"path": "output"}):
+        figure_format(output)
+    p, bounds, cols = _bounds(req)
+    runs = cols.get("runs")
+    labels = None
+    if runs is not None:
+        per_entry = len(bounds) // len(runs)
+        labels = rename_runs([runs[i // per_entry].run for i in range(len(bounds))], run_names)
+    elif run_names is not None:
+        raise InputError("run_names: renames the runs of a `log`; there is none")
+    if accuracy is None and cols.get("accuracy") is not None:
+        accuracy = cols["accuracy"]
+    fig, _ = bounds_figure(bounds, None, title or f"Bounds on the supervised loss — {p}", ylim, runs=labels,
+                           accuracy=accuracy, prior=p, x=x, linear_y=linear_y)
     with renamed_arguments({"path": "output"}):
         return save(fig, output)

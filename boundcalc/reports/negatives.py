@@ -61,8 +61,10 @@ class NegativesPlotRequest:
 
 def plot_negatives(req: NegativesPlotRequest, output: str | Path, title: str | None = None) -> Path:
     """Draw :func:`boundcalc.plotting.negatives_figure` into ``output``."""
-    from ..plotting import negatives_figure, save
+    from ..plotting import figure_format, negatives_figure, save
 
+    with renamed_arguments({"path": "output"}):
+        figure_format(output)  # before any work
     p = pool_prior(req.prior, req.replace)
     if req.k_max < 1:
         raise InputError(f"k_max: must be at least 1, got {req.k_max}")

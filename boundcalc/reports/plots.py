@@ -48,9 +48,12 @@ def coverage_chart_report(req: CoveragePlotRequest) -> Report:
 
 
 def plot_coverage(req: CoveragePlotRequest, output: str | Path, title: str | None = None) -> Path:
-    """Draw the coverage curves (see :func:`boundcalc.plotting.coverage_figure`) into ``output``."""
-    from ..plotting import coverage_figure, save
+    """Draw the coverage curves (see :func:`boundcalc.plotting.coverage_figure`) into ``output``
+    (its suffix checked before any work; the figure not kept once written)."""
+    from ..plotting import coverage_figure, figure_format, save
 
+    with renamed_arguments({"path": "output"}):
+        figure_format(output)  # before any work
     priors = _plot_priors(req)
     fig, _ = coverage_figure(priors, req.k_max, req.replace, title=title, logx=req.logx)
     with renamed_arguments({"path": "output"}):
