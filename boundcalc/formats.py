@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,8 +80,9 @@ _PLAIN = (int, str, bool, type(None))
 
 
 def default_layout(fmt: str) -> str:
-    """The bound table's layout: ``wide`` (one row per K) for Markdown and LaTeX, else ``long``."""
-    return "wide" if fmt in READING_FORMATS else "long"
+    """The bound table's layout: ``compact`` (methods against K, fitted to a paper's column) for
+    LaTeX, ``wide`` (one row per K) for Markdown, else ``long``."""
+    return "compact" if fmt == "latex" else "wide" if fmt in READING_FORMATS else "long"
 
 
 def _clean(v: Any) -> Any:
@@ -354,7 +356,7 @@ def _tex(s: str) -> str:
 
 #: Symbols our captions and notes write in text, as the papers write them.
 _TEX_WORDS = {"υ̂": r"$\hat\upsilon$", "τ̂": r"$\hat\tau$", "L_sup": r"$L_{\mathrm{sup}}$", "L_cont": r"$L_{\mathrm{cont}}$", "L_sub": r"$L_{\mathrm{sub}}$",
-              "υ_(K+1)": r"$\upsilon_{K+1}$", "τ_K": r"$\tau_K$"}
+              "υ_(K+1)": r"$\upsilon_{K+1}$", "τ_K": r"$\tau_K$", "d(f)": "$d(f)$"}
 
 
 def _tex_chars(s: str) -> str:
@@ -367,6 +369,12 @@ def _tex_chars(s: str) -> str:
     return "".join(out)
 
 
+def latex_text(s: str) -> str:
+    """Text (captions, notes, cells) for LaTeX: the papers' symbols in math mode, specials
+    escaped, the Unicode our reports use as LaTeX (see :func:`_tex`)."""
+    return _tex(s)
+
+
 def latex_label(key: str, overrides: Mapping[str, str] | None = None) -> str:
     """The LaTeX header of column ``key`` (a report's own name for it, as LaTeX, comes first)."""
     if overrides and key in overrides:
@@ -377,18 +385,20 @@ def latex_label(key: str, overrides: Mapping[str, str] | None = None) -> str:
 
 
 def to_latex(rows: Sequence[dict], columns: Sequence[str], digits: int = 6, caption: str | None = None,
-             notes: Sequence[str] = (), siunitx: bool = False, labels: Mapping[str, str] | None = None) -> str:
+             notes: Sequence[str] = (), siunitx: bool = False, labels: Mapping[str, str] | None = None,
+             options: Any = None) -> str:
     """A booktabs table to ``\\input`` (needs ``\\usepackage{booktabs}``, and ``siunitx`` with
-    ``siunitx=True``): math headers, numbers right-aligned (S columns with siunitx)."""
+    ``siunitx=True``): math headers, numbers right-aligned (S columns with siunitx), in a float
+    that fits a column where it can (:func:`boundcalc.papertables.float_env`; ``options``: its
+    :class:`~boundcalc.papertables.LatexOptions`)."""
+    from .papertables import LatexOptions, float_env
+
+    opts = options if options is not None else LatexOptions(siunitx=siunitx)
+    siunitx = siunitx or opts.siunitx
     numeric = [_numeric(rows, c) for c in columns]
     spec = "".join(("S" if siunitx else "r") if n else "l" for n in numeric)
-    out = [r"\begin{table}[t]", r"\centering"]
-    if caption:
-        out.append(r"\caption{" + _tex(caption) + "}")
-    out += [r"\begin{tabular}{" + spec + "}", r"\toprule"]
     heads = [latex_label(c, labels) for c in columns]
-    out.append(" & ".join("{" + h + "}" if siunitx and n else h for h, n in zip(heads, numeric, strict=True)) + r" \\")
-    out.append(r"\midrule")
+    lines = [["{" + h + "}" if siunitx and n else h for h, n in zip(heads, numeric, strict=True)]]
     style = "siunitx" if siunitx else "latex"
     for r in rows:
         cells = []
@@ -401,19 +411,25 @@ def to_latex(rows: Sequence[dict], columns: Sequence[str], digits: int = 6, capt
                 marked = "{---}" if siunitx and n else "---"
             elif siunitx and n and marked != text:  # an S column parses numbers only: typeset this one
                 marked = "{\\num{" + text + "}$^\\dagger$}"
-            text = marked
-            cells.append(text)
-        out.append(" & ".join(cells) + r" \\")
-    out += [r"\bottomrule", r"\end{tabular}"]
-    extra = [*footnotes(rows, columns), *notes]
-    if extra:
-        out.append(r"\par\smallskip{\footnotesize " + r" \\ ".join(_tex(n) for n in extra) + "}")
-    out.append(r"\end{table}")
-    return "\n".join(out) + "\n"
+            cells.append(marked)
+        lines.append(cells)
+    measured = [[_siunitx_as_set(c) if siunitx else c for c in line] for line in lines]
+
+    tabular = [r"\begin{tabular}{" + spec + "}", r"\toprule", " & ".join(lines[0]) + r" \\", r"\midrule",
+               *(" & ".join(line) + r" \\" for line in lines[1:]), r"\bottomrule", r"\end{tabular}"]
+    extra = [_tex(n) for n in (*footnotes(rows, columns), *notes)]
+    return float_env(tabular, measured, opts, _tex(caption) if caption else "", extra, "the table")
+
+
+def _siunitx_as_set(cell_text: str) -> str:
+    """An S column's cell as siunitx sets it (1.2e6 as 1.2×10⁶; braces are not printed), for its width."""
+    text = cell_text[1:-1] if cell_text.startswith("{") and cell_text.endswith("}") else cell_text
+    return re.sub(r"(-?[\d.]+)e(-?\d+)", lambda m: f"${m.group(1)}\\times10^{{{m.group(2)}}}$", text)
 
 
 def render_text(rows: Sequence[dict], columns: Sequence[str], fmt: str, digits: int = 6, title: str | None = None,
-                notes: Sequence[str] = (), siunitx: bool = False, labels: Mapping[str, str] | None = None) -> str:
+                notes: Sequence[str] = (), siunitx: bool = False, labels: Mapping[str, str] | None = None,
+                latex: Any = None) -> str:
     """Rows in one of the file formats (json, jsonl, csv, tsv, markdown, latex)."""
     if fmt == "json":
         return to_json(rows) + "\n"
@@ -424,5 +440,5 @@ def render_text(rows: Sequence[dict], columns: Sequence[str], fmt: str, digits: 
     if fmt == "markdown":
         return to_markdown(rows, columns, digits, notes, labels)
     if fmt == "latex":
-        return to_latex(rows, columns, digits, caption=title, notes=notes, siunitx=siunitx, labels=labels)
+        return to_latex(rows, columns, digits, caption=title, notes=notes, siunitx=siunitx, labels=labels, options=latex)
     raise InputError(f"format: unknown {fmt!r}; choose from {', '.join(FORMATS)}")

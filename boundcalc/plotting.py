@@ -393,7 +393,7 @@ def bounds_figure(
         ax = fig.add_subplot()
     else:
         fig = ax.figure
-    first_k = {}
+    first_k: dict[str, int] = {}
     for e in entries:
         if e.run is not None:
             first_k.setdefault(e.run, e.k)

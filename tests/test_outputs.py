@@ -33,7 +33,9 @@ def run(*args: str):
 def cli(*args: str, **kw):
     """The command line in a fresh interpreter (signals, file descriptors and users are real there)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "boundcalc", *args], capture_output=True, text=True, timeout=120, env=env, **kw)
+    if "stdout" not in kw:
+        kw["capture_output"] = True
+    return subprocess.run([sys.executable, "-m", "boundcalc", *args], text=True, timeout=120, env=env, **kw)
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -189,9 +191,9 @@ def test_full_disk_and_closed_stdout_are_one_line(how):
         res = cli(*COVERAGE, "-o", "/dev/full")
     elif how == "> /dev/full":
         with open("/dev/full", "w") as full:
-            res = cli(*COVERAGE, stdout=full, stderr=subprocess.PIPE, capture_output=False)
+            res = cli(*COVERAGE, stdout=full, stderr=subprocess.PIPE)
     else:
-        res = cli(*COVERAGE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, capture_output=False,
+        res = cli(*COVERAGE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                   preexec_fn=lambda: os.close(1))
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
@@ -204,8 +206,7 @@ def test_a_closed_pipe_is_a_filters_silence():
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader (head) has gone
     try:
-        res = cli("coverage", "--classes", "10", "--k", "0..2000", "-f", "csv", stdout=write_end, stderr=subprocess.PIPE,
-                  capture_output=False)
+        res = cli("coverage", "--classes", "10", "--k", "0..2000", "-f", "csv", stdout=write_end, stderr=subprocess.PIPE)
     finally:
         os.close(write_end)
     assert res.returncode == 141 and res.stderr == ""

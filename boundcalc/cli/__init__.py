@@ -12,9 +12,11 @@ import typer
 from .. import __version__
 from ..errors import InputError
 from .options import (
+    Caption,
     Digits,
     Fmt,
     KList,
+    Label,
     Method,
     OptKList,
     Output,
@@ -22,6 +24,7 @@ from .options import (
     PriorFile,
     RunNames,
     Seed,
+    TableEnvOption,
     Title,
     WithoutReplacement,
     bound_request,
@@ -29,7 +32,7 @@ from .options import (
     uses,
 )
 from .parse import parse_float_list, parse_int_list
-from .render import Layout, TableEnv, XAxis, command, describe_output, emit, output_format, progress_bar, say
+from .render import Layout, XAxis, command, describe_output, emit, latex_options, output_format, progress_bar, say
 
 if TYPE_CHECKING:
     from ..priors import PriorSource
@@ -141,11 +144,17 @@ def bound(
     req: "BoundRequest",
     fmt: Fmt = None,
     output: Output = None,
-    digits: Digits = 6,
+    digits: Annotated[int | None, typer.Option(
+        "--digits", min=1, max=17, help="Significant digits in table, markdown and latex output (default 6; 3 in a compact table).")] = None,
     layout: Annotated[Layout | None, typer.Option(
-        "--layout", help="wide: a row per K, a column per bound (default for markdown, latex); long: a row per bound.")] = None,
+        "--layout", help="compact (LaTeX default): methods against K, or the transpose, whichever is narrower; wide: a row per K, "
+        "a column per bound (markdown default); long: a row per bound.")] = None,
     siunitx: Annotated[bool, typer.Option(
         "--siunitx", help="LaTeX numbers in siunitx S columns.")] = False,
+    table_env: TableEnvOption = None,
+    caption: Caption = None,
+    label: Label = None,
+    run_names: RunNames = None,
 ) -> None:
     """The four bounds on the supervised loss L_sup, side by side, for each K.
 
@@ -157,8 +166,12 @@ def bound(
     from ..reports import bound_report
 
     chosen = output_format(fmt, output)
-    report = bound_report(req, layout.value if layout is not None else default_layout(chosen))
-    emit(report, chosen, output, digits, siunitx)
+    how = layout.value if layout is not None else default_layout(chosen)
+    latex = latex_options(chosen, table_env, caption, label)
+    if how == "compact" and chosen != "latex":
+        raise InputError(f"layout: compact is a LaTeX layout (for {chosen}: wide or long)")
+    report = bound_report(req, "long" if how == "compact" else how)
+    emit(report, chosen, output, digits, siunitx, layout=how, latex=latex, run_names=run_names)
 
 
 @app.command()
@@ -212,7 +225,11 @@ def measure(
     method: Method = "all",
     fmt: Fmt = None,
     output: Output = None,
-    digits: Annotated[int, typer.Option("--digits", min=1, max=17, help="Significant digits in table output.")] = 6,
+    digits: Annotated[int | None, typer.Option(
+        "--digits", min=1, max=17, help="Significant digits in table output (default 6; 3 in LaTeX).")] = None,
+    table_env: TableEnvOption = None,
+    caption: Caption = None,
+    label: Label = None,
 ) -> None:
     """Measure every term of the bounds from saved features (or an encoder), with 95% intervals; then the bounds.
 
@@ -227,9 +244,11 @@ def measure(
     req = MeasureRequest(k, temperature, features, labels, encoder, data, means, seed, device, amp,
                          PriorSource(None, prior, prior_file) if given else None, method, classes, averaged_features,
                          augmentations, keep_order, passes, bootstrap)
+    chosen = output_format(fmt, output)
+    latex = latex_options(chosen, table_env, caption, label)
     with progress_bar("measuring") as advance:
         report = measure_report(req, advance)
-    emit(report, output_format(fmt, output), output, digits)
+    emit(report, chosen, output, digits, layout="compact" if chosen == "latex" else None, latex=latex)
 
 
 Fractions = Annotated[str, typer.Option("--fraction", help="Hardest fractions of the K negatives (comma list).")]

@@ -11,7 +11,7 @@ import typer
 
 from ..names import METHODS, PRESETS
 from .parse import parse_float_list, parse_int_list
-from .render import Format
+from .render import Format, TableEnv
 
 if TYPE_CHECKING:
     from ..priors import PriorSource
@@ -38,6 +38,10 @@ Method = Annotated[str, typer.Option("--method", "-m", help=f"all, or a comma li
 Title = Annotated[str | None, typer.Option("--title", help="Figure title.")]
 RunNames = Annotated[str | None, typer.Option(
     "--run-names", help="Rename runs in tables and figures: OLD=NEW,OLD2=NEW2 (short names fit a paper's column).")]
+TableEnvOption = Annotated[TableEnv | None, typer.Option(
+    "--table-env", help="LaTeX float: table or table* (default: table where it fits a two-column article's column, else table*).")]
+Caption = Annotated[str | None, typer.Option("--caption", help="LaTeX caption, as written (default: one in words from the data).")]
+Label = Annotated[str | None, typer.Option("--label", help="LaTeX \\label of the table (measure: LABEL-terms, LABEL-bounds).")]
 Seed = Annotated[int | None, typer.Option("--seed", "-s", help="Random seed (reproducible results).")]
 
 Loss = Annotated[str | None, typer.Option(

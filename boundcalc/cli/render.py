@@ -22,7 +22,7 @@ from ..errors import BoundcalcError
 if TYPE_CHECKING:
     from ..reports import Report
 
-__all__ = ["Format", "Layout", "TableEnv", "XAxis", "describe_output", "write_text", "emit", "output_format", "progress_bar", "fail",
+__all__ = ["Format", "Layout", "TableEnv", "XAxis", "describe_output", "latex_options", "write_text", "emit", "output_format", "progress_bar", "fail",
            "command", "say", "option_name"]
 
 #: Fewest columns a terminal table keeps before it turns to quantity/value pairs: the leading
@@ -200,6 +200,20 @@ def write_text(output: Path | None, text: str) -> None:
         say(f"wrote {target.describe()}")
 
 
+def latex_options(fmt: str, table_env: TableEnv | None, caption: str | None, label: str | None) -> Any:
+    """The LaTeX options of a command (None when there are none); refused for another format."""
+    given = [name for name, v in (("--table-env", table_env), ("--caption", caption), ("--label", label)) if v is not None]
+    if not given:
+        return None
+    if fmt != "latex":
+        from ..errors import InputError
+
+        raise InputError(f"{given[0]}: sets a LaTeX table; the output is {fmt}")
+    from ..papertables import LatexOptions
+
+    return LatexOptions(caption=caption, label=label, table_env=table_env.value if table_env is not None else None)
+
+
 def describe_output(path: Path | str) -> str:
     """How a file was written, for the 'wrote …' line (a symlink's target, a device written directly)."""
     from ..outputs import resolve_target
@@ -311,19 +325,32 @@ def _chart(report: Report) -> BoxTable:
     return table
 
 
-def emit(report: Report, fmt: str, output: Path | None, digits: int, siunitx: bool = False) -> None:
+def emit(report: Report, fmt: str, output: Path | None, digits: int | None, siunitx: bool = False, *,
+         layout: str | None = None, latex: Any = None, run_names: str | None = None) -> None:
     """Render ``report`` in ``fmt`` (see :func:`output_format`) to the terminal, or to ``output``
-    (``-``: standard output)."""
-    from ..formats import footnotes, render_text
+    (``-``: standard output). ``layout`` "compact" (LaTeX) pivots a bound or measure report into
+    the papers' tables (:mod:`boundcalc.papertables`); ``latex`` holds the LaTeX options;
+    ``run_names`` ("old=new,…") renames the runs in every format. ``digits`` None: the format's
+    own (6, or 3 in a compact table)."""
+    from ..formats import footnotes, rename_runs, render_text
     from ..outputs import STDOUT, resolve_target
 
+    if run_names is not None:
+        names = rename_runs([r.get("run") for r in report.rows], run_names)
+        if all(n is None for n in names):
+            from ..errors import InputError
+
+            raise InputError("run_names: renames the runs of a --log; there is none")
+        report.rows = [{**r, "run": n} if "run" in r else r for r, n in zip(report.rows, names, strict=True)]
     to_stdout = resolve_target("-" if output is None else output).kind == STDOUT
-    if fmt == "table":
+    if layout == "compact" and fmt == "latex":
+        text = _compact_latex(report, digits, siunitx, latex)
+    elif fmt == "table":
         terminal = to_stdout and sys.stdout is not None and sys.stdout.isatty()
         if report.chart:
             items, fit_notes = [_chart(report)], list[str]()
         else:
-            items, fit_notes = _fitted(report, digits, shutil.get_terminal_size().columns if terminal else None)
+            items, fit_notes = _fitted(report, digits or DEFAULT_DIGITS, shutil.get_terminal_size().columns if terminal else None)
         notes = [*fit_notes, *footnotes(report.rows, report.columns), *report.notes]
         colour = terminal and takes_colour(sys.stdout)
         text = "".join(line + "\n" for item in items for line in item.lines(colour))
@@ -334,6 +361,26 @@ def emit(report: Report, fmt: str, output: Path | None, digits: int, siunitx: bo
         cols = report.data_columns or (list(report.rows[0]) if report.rows else report.columns)
         shown = report.columns if fmt in ("markdown", "latex") else cols
         selected = [{c: r.get(c) for c in (cols if fmt not in ("markdown", "latex") else list(r))} for r in report.rows]
-        text = render_text(selected, shown, fmt, digits=digits, title=report.title, notes=report.notes, siunitx=siunitx,
-                           labels=report.labels)
+        text = render_text(selected, shown, fmt, digits=digits or DEFAULT_DIGITS, title=report.title, notes=report.notes,
+                           siunitx=siunitx, labels=report.labels, latex=latex)
     write_text(output, text)
+
+
+#: Significant digits of a table when none are asked for.
+DEFAULT_DIGITS = 6
+
+
+def _compact_latex(report: Report, digits: int | None, siunitx: bool, latex: Any) -> str:
+    """The papers' tables of a bound report (long rows) or a measure report (flat rows)."""
+    from dataclasses import replace
+
+    from ..errors import InputError
+    from ..papertables import LatexOptions, bound_tables, measure_tables
+
+    opts = replace(latex if latex is not None else LatexOptions(), digits=digits, siunitx=siunitx)
+    keys = set(report.rows[0]) if report.rows else set()
+    if "upper_bound_ci_low" in keys:
+        return measure_tables(report.rows, opts)
+    if {"k", "method", "upper_bound"} <= keys:
+        return bound_tables(report.rows, report.title, report.notes, opts)
+    raise InputError("layout: compact is the bound and measure tables' layout")
