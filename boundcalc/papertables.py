@@ -154,13 +154,16 @@ class LatexOptions:
 class Grid:
     """A table of ``cells`` with one row per ``row_names`` entry and one column per
     ``col_keys`` entry; ``col_levels`` name the parts of a column's key (e.g. run, K). Either
-    orientation can be set (:meth:`tabular`). ``rules_after``: row indices followed by a rule."""
+    orientation can be set (:meth:`tabular`). ``rules_after``: row indices followed by a rule;
+    ``short_names``: the row names as column headers of the transpose."""
 
     row_names: list[str]
     col_levels: list[str]
     col_keys: list[tuple[str, ...]]
     cells: list[list[str]]
     rules_after: set[int] = field(default_factory=set)
+    #: The row names as column headers (transposed), where shorter ones say the same.
+    short_names: list[str] | None = None
 
     def _table(self, transpose: bool) -> tuple[list[list[str]], int, str, list[int]]:
         """(lines of cells, header lines, column spec, rule positions) of one orientation."""
@@ -170,7 +173,7 @@ class Grid:
             spec = "l" + "r" * len(self.col_keys)
             rules = sorted(i for i in self.rules_after if i < len(body) - 1)
         else:
-            head = [[*self.col_levels, *self.row_names]]
+            head = [[*self.col_levels, *(self.short_names or self.row_names)]]
             body = [[*key, *(row[j] for row in self.cells)] for j, key in enumerate(self.col_keys)]
             spec = "l" * (len(self.col_levels) - 1) + "r" + "r" * len(self.row_names)
             rules = []
@@ -249,6 +252,9 @@ def _grid_float(grid: Grid, options: LatexOptions, caption: str, notes: Sequence
 #: Methods as a compact table names them (the caption cites them in full).
 COMPACT_METHODS = {"arora": "Arora et al.", "nozawa-sato": r"Nozawa \& Sato", "ash": "Ash et al.", "bao": "Bao et al.",
                    "arora-ns": r"Arora (N\&S form)", "nozawa-sato-uns": r"N\&S (their code)"}
+#: Methods as the header of a column (the transposed compact table; the caption cites them in full).
+SHORT_METHODS = {"arora": "Arora", "nozawa-sato": r"N\&S", "ash": "Ash", "bao": "Bao", "arora-ns": r"Arora (N\&S)",
+                 "nozawa-sato-uns": r"N\&S (code)"}
 #: The published sources, for captions.
 SOURCES = {"arora": "Arora et al.\\ (2019)", "nozawa-sato": "Nozawa \\& Sato (2021)", "ash": "Ash et al.\\ (2022)",
            "bao": "Bao et al.\\ (2022)", "arora-ns": "Arora et al.\\ (2019) as compared by Nozawa \\& Sato (2021)",
@@ -304,12 +310,14 @@ def bound_grid(rows: Sequence[Mapping[str, Any]], options: LatexOptions) -> tupl
         names.append(r"$L_{\mathrm{sup}}$ (measured)")
         body.append([s or "---" for s in sup])
     rules = {len(body) - 1}
+    short = list(names)
     for m in methods:
         names.append(COMPACT_METHODS.get(m, latex_text(m)))
+        short.append(SHORT_METHODS.get(m, latex_text(m)))
         body.append(cells[m])
     levels = (["run"] if with_runs else []) + ["$K$"]
     col_keys = [((latex_text(str(run)),) if with_runs else ()) + (str(k),) for run, k in order]
-    grid = Grid(names, levels, col_keys, body, rules)
+    grid = Grid(names, levels, col_keys, body, rules, short)
     notes = []
     if any(r.get("upper_bound") is None for r in rows):
         notes.append(latex_text(WIDE_FOOTNOTES["missing"]))
@@ -433,7 +441,8 @@ def measure_tables(rows: Sequence[Mapping[str, Any]], options: LatexOptions) -> 
             cell = _with_interval(r.get("upper_bound"), r.get("upper_bound_ci_low"), r.get("upper_bound_ci_high"), digits)
             line.append(cell + ("$^\\dagger$" if r.get("status") == "assumes_d_zero" and r.get("upper_bound") is not None else ""))
         bound_cells.append(line)
-    bounds_grid = Grid([COMPACT_METHODS.get(m, latex_text(m)) for m in methods], ["$K$"], col_keys, bound_cells)
+    bounds_grid = Grid([COMPACT_METHODS.get(m, latex_text(m)) for m in methods], ["$K$"], col_keys, bound_cells,
+                       short_names=[SHORT_METHODS.get(m, latex_text(m)) for m in methods])
     cites = "; ".join(SOURCES.get(m, latex_text(m)) for m in methods)
     caption_bounds = (r"Upper bounds on the supervised loss $L_{\mathrm{sup}}$ from the measured terms, with 95\% bootstrap "
                       rf"intervals: {cites}.")

@@ -290,10 +290,9 @@ def test_stale_partial_files_are_removed_by_the_next_run(tmp_path):
 def test_library_writes_text_and_bytes(tmp_path):
     out = tmp_path / "t.bin"
     assert write_output(out, b"\x00\x01").kind == "file" and out.read_bytes() == b"\x00\x01"
-    with pytest.raises(RuntimeError):
-        with open_output(out, binary=True) as fh:
-            fh.write(b"new")
-            raise RuntimeError("a failure half-way")
+    with pytest.raises(RuntimeError), open_output(out, binary=True) as fh:
+        fh.write(b"new")
+        raise RuntimeError("a failure half-way")
     assert out.read_bytes() == b"\x00\x01" and not leftovers(tmp_path)
     write_output(out, "υ_(K+1)")
     assert out.read_text(encoding="utf-8") == "υ_(K+1)"
