@@ -26,7 +26,7 @@ from .errors import InputError, InputTypeError, renamed_arguments
 from .names import COUNT_PRESETS, PRESETS, UNIFORM_PRESETS
 from .validation import positive_int
 
-__all__ = ["Prior", "PriorSource", "as_prior", "PRESETS", "UNIFORM_PRESETS", "COUNT_PRESETS", "PriorLike"]
+__all__ = ["Prior", "PriorSource", "as_prior", "require_pool", "PRESETS", "UNIFORM_PRESETS", "COUNT_PRESETS", "PriorLike"]
 
 
 #: Largest number of classes whose per-class arrays are ever materialised.
@@ -336,3 +336,15 @@ def _as_float_vector(values: Any, name: str) -> np.ndarray:
     if arr.size == 0:
         raise InputError(f"{name}: no classes given")
     return arr
+
+
+def require_pool(prior: Prior, argument: str = "replace") -> Prior:
+    """``prior`` itself when it is a pool of integer per-class counts (what sampling without
+    replacement draws from); otherwise the one refusal every without-replacement path gives,
+    naming ``argument``."""
+    if not prior.is_counts:
+        raise InputError(
+            "sampling without replacement needs a pool of integer per-class counts (a counts file, labels or a count "
+            f"preset such as imagenet1k), got {prior}", argument=argument,
+        )
+    return prior
