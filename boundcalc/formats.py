@@ -255,6 +255,9 @@ LABELS = {
     "log_upper_bound": "ln(bound)",
     "lower_bound": "L_sup ≥",
     "measured_sup": "L_sup (measured)",
+    "informative": "< chance",
+    "accuracy_at_least": "acc ≥",
+    "chance_loss": "chance loss",
     "within_ci": "in 95% CI",
     "l_cont": "L_cont",
     "l_sup": "L_sup (mean classifier)",
@@ -328,7 +331,9 @@ LATEX_LABELS = {
     "d": "$d(f)$", "l_sub": r"$L_{\mathrm{sub}}$", "upsilon_prior": r"$\upsilon_{K+1}$ (prior)",
     "tau_prior": r"$\tau_K$ (prior)", "run": "run", "method": "method", "status": "status",
     "arora": r"Arora et al.\ (2019)", "nozawa-sato": r"Nozawa \& Sato (2021)", "ash": r"Ash et al.\ (2022)",
-    "bao": r"Bao et al.\ (2022)",
+    "bao": r"Bao et al.\ (2022)", "arora-ns": r"Arora et al.\ (as in Nozawa \& Sato)",
+    "nozawa-sato-uns": r"Nozawa \& Sato (their code)", "chance_loss": r"$H(\rho)$",
+    "informative": r"$<H(\rho)$", "accuracy_at_least": r"acc.\ $\ge$",
 }
 #: Unicode the text of a caption or cell may hold, as LaTeX (pdflatex reads ASCII only).
 _TEX_UNICODE = {"—": "---", "–": "--", "−": "-", "≤": r"$\le$", "≥": r"$\ge$", "×": r"$\times$",

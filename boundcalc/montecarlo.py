@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .errors import InputError
-from .priors import Prior, PriorLike, as_prior
+from .priors import Prior, PriorLike, as_prior, require_pool
 from .validation import positive_int, whole_number
 
 __all__ = ["Estimate", "simulate_collision", "simulate_coverage", "simulate_cover_time", "simulate_all"]
@@ -95,9 +95,7 @@ def _batches(trials: int, per_trial: int) -> Iterator[int]:
 
 
 def _pool(prior: Prior) -> np.ndarray:
-    if not prior.is_counts:
-        raise InputError("prior: sampling without replacement needs integer per-class counts")
-    return prior.per_class().astype(np.int64)
+    return require_pool(prior).per_class().astype(np.int64)
 
 
 def simulate_collision(

@@ -4,7 +4,7 @@ Kept free of numpy so that the command line can list them in its help without lo
 numerics (``boundcalc --help`` starts as fast as Python and typer do).
 """
 
-__all__ = ["UNIFORM_PRESETS", "COUNT_PRESETS", "PRESETS", "METHODS"]
+__all__ = ["UNIFORM_PRESETS", "COUNT_PRESETS", "PRESETS", "METHODS", "FORMS"]
 
 #: Uniform presets: name -> number of classes (Nozawa & Sato, Table 3).
 UNIFORM_PRESETS = {"binary": 2, "ag_news": 4, "cifar10": 10, "cifar100": 100, "wiki3029": 3029}
@@ -18,3 +18,6 @@ PRESETS = tuple(UNIFORM_PRESETS) + tuple(COUNT_PRESETS)
 
 #: The four published bounds, in the order of publication.
 METHODS = ("arora", "nozawa-sato", "ash", "bao")
+#: The papers' own arithmetic, for reproducing their figures (by name only; not in "all"):
+#: Nozawa & Sato's comparison form of Arora et al., and their notebook's form of Eq. 10.
+FORMS = ("arora-ns", "nozawa-sato-uns")

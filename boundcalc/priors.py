@@ -26,7 +26,7 @@ from .errors import InputError, InputTypeError, renamed_arguments
 from .names import COUNT_PRESETS, PRESETS, UNIFORM_PRESETS
 from .validation import positive_int
 
-__all__ = ["Prior", "PriorSource", "as_prior", "PRESETS", "UNIFORM_PRESETS", "COUNT_PRESETS", "PriorLike"]
+__all__ = ["Prior", "PriorSource", "as_prior", "require_pool", "PRESETS", "UNIFORM_PRESETS", "COUNT_PRESETS", "PriorLike"]
 
 
 #: Largest number of classes whose per-class arrays are ever materialised.
@@ -145,15 +145,8 @@ class Prior:
         """A named preset: uniform ``binary``, ``ag_news``, ``cifar10``, ``cifar100``,
         ``wiki3029``; real training-set counts ``imagenet1k``, ``imagenet_lt``, ``places_lt``."""
         key = str(name).lower().replace("-", "_")
-        if key in UNIFORM_PRESETS:
-            return cls.uniform(UNIFORM_PRESETS[key], name=key)
-        if key in COUNT_PRESETS:
-            import json
-            from importlib import resources
-
-            text = resources.files("boundcalc").joinpath("data").joinpath(COUNT_PRESETS[key]).read_text()
-            data = json.loads(text)
-            return cls.from_counts(list(data.values()), name=key, class_names=list(data.keys()))
+        if key in UNIFORM_PRESETS or key in COUNT_PRESETS:
+            return _preset(key)
         raise InputError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}", argument="name")
 
     @classmethod
@@ -306,6 +299,20 @@ def as_prior(prior: PriorLike) -> Prior:
 _UNIFORM_CACHE_SIZE = 64
 
 
+@lru_cache(maxsize=len(PRESETS))
+def _preset(key: str) -> Prior:
+    """The preset ``key``, read once: a Prior is immutable, so every call can share it (a count
+    preset's JSON would otherwise be read and parsed at every call, 10x the cost of υ itself)."""
+    if key in UNIFORM_PRESETS:
+        return Prior.uniform(UNIFORM_PRESETS[key], name=key)
+    import json
+    from importlib import resources
+
+    text = resources.files("boundcalc").joinpath("data").joinpath(COUNT_PRESETS[key]).read_text()
+    data = json.loads(text)
+    return Prior.from_counts(list(data.values()), name=key, class_names=list(data.keys()))
+
+
 @lru_cache(maxsize=_UNIFORM_CACHE_SIZE)
 def _uniform(n_classes: int) -> Prior:
     return Prior.uniform(n_classes)
@@ -336,3 +343,15 @@ def _as_float_vector(values: Any, name: str) -> np.ndarray:
     if arr.size == 0:
         raise InputError(f"{name}: no classes given")
     return arr
+
+
+def require_pool(prior: Prior, argument: str = "replace") -> Prior:
+    """``prior`` itself when it is a pool of integer per-class counts (what sampling without
+    replacement draws from); otherwise the one refusal every without-replacement path gives,
+    naming ``argument``."""
+    if not prior.is_counts:
+        raise InputError(
+            "sampling without replacement needs a pool of integer per-class counts (a counts file, labels or a count "
+            f"preset such as imagenet1k), got {prior}", argument=argument,
+        )
+    return prior

@@ -22,8 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import InputError
-from .priors import Prior
+from .priors import Prior, require_pool
 from .special import (
     clog1p,
     log1mexp,
@@ -91,8 +90,7 @@ class SaddleModel:
         self.C = prior.n_classes
         self.A = prior.total
         if not self.replace:
-            if not prior.is_counts:
-                raise InputError("prior: sampling without replacement needs integer per-class counts")
+            require_pool(prior)
             self.N = int(round(self.A))
             self.full = self.N - int(self.a.min()) + 1  # from this many draws on, υ = 1
 

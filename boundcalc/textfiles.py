@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["MAX_TEXT_BYTES", "read_text", "parse_number", "is_number", "Columns", "read_columns", "check_regular_file"]
+__all__ = ["MAX_TEXT_BYTES", "read_text", "read_json", "parse_number", "is_number", "Columns", "read_columns", "check_regular_file"]
 
 #: Largest text input read (32 MiB: a label per line for 4 million samples). Larger data belong
 #: in a .npy file, which is read without building Python objects per value.
@@ -149,3 +149,56 @@ def read_columns(text: str, source: str, argument: str = "path", numeric: bool =
         raise InputError(f"{source}: the header has {len(names)} fields, the rows {width}", argument=argument)
     return Columns(names, rows, numbers)
 
+
+
+#: Deepest nesting and longest integer a JSON input may hold: measured terms and logs are flat
+#: records; deeper or longer values are hostile or damaged, and Python's parser would recurse or
+#: spend quadratic time on them.
+MAX_JSON_DEPTH = 64
+MAX_JSON_INT_DIGITS = 40
+
+
+def read_json(path: str | Path, argument: str = "path", limit: int = MAX_TEXT_BYTES) -> object:
+    """The JSON document in a file (or ``-``), read by :func:`read_text`; malformed JSON, a
+    duplicate key in an object (Python would keep the last silently), nesting deeper than
+    MAX_JSON_DEPTH and integers longer than MAX_JSON_INT_DIGITS digits are refused naming the
+    file and what was seen; NaN and infinities are kept as floats."""
+    text = read_text(path, argument, limit)
+    name = "standard input" if str(path) == "-" else str(path)
+    if not text.strip():
+        raise InputError(f"{name}: file is empty", argument=argument)
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:  # a linear scan for nesting before the recursive parser sees the text
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    if deepest > MAX_JSON_DEPTH:
+        raise InputError(f"{name}: JSON nested {deepest} levels deep (at most {MAX_JSON_DEPTH})", argument=argument)
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for key, value in items:
+            if key in out:
+                raise InputError(f"{name}: duplicate key {key!r} in a JSON object", argument=argument)
+            out[key] = value
+        return out
+
+    def integer(token: str) -> int:
+        if len(token.lstrip("-")) > MAX_JSON_INT_DIGITS:
+            raise InputError(f"{name}: an integer of {len(token.lstrip('-'))} digits (at most {MAX_JSON_INT_DIGITS})",
+                             argument=argument)
+        return int(token)
+
+    import json
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs, parse_int=integer)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{name}: malformed JSON at line {exc.lineno}: {exc.msg}", argument=argument) from None

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import boundcalc as bc
-from boundcalc.bounds import BoundInputs, arora, ash, bao, compute_bounds, nozawa_sato
+from boundcalc.bounds import BoundInputs, accuracy_at_least, arora, ash, bao, certificate_notes, compute_bounds, nozawa_sato
 from boundcalc.priors import as_prior
 
 
@@ -117,3 +120,94 @@ def test_compute_bounds_shapes_and_methods():
         compute_bounds([1.0, 2.0, 3.0], [31, 63], 10)
     with pytest.raises(ValueError, match="unknown"):
         compute_bounds(1.0, 31, 10, methods=("nope",))
+
+
+# ------------------------------------------------------------------ measured terms and forms
+def test_measured_terms_replace_the_prior_and_say_so():
+    loss, k, d, tau, ups, ct, l_sub, curl = 3.32, 127, -0.99, 0.72, 0.3, 0.69, 1.5, 0.4
+    rows = by_method(compute_bounds(loss, k, 100, ("arora", "arora-ns", "nozawa-sato", "nozawa-sato-uns", "ash"), d=d,
+                                    tau=tau, upsilon=ups, collision_term=ct, l_sub=l_sub, curl_sub=curl))
+    assert rows["arora"].upper_bound == pytest.approx((loss - ct - d) / ((1 - tau) * ups), rel=1e-14)
+    assert rows["arora-ns"].upper_bound == pytest.approx((loss - curl - ct - d) / (1 - tau), rel=1e-14)
+    assert rows["nozawa-sato"].upper_bound == pytest.approx((2 * (loss - d) - ct - (1 - ups) * l_sub) / ups, rel=1e-14)
+    assert rows["nozawa-sato-uns"].upper_bound == pytest.approx((2 * (loss - d) - ct - (1 - ups) * l_sub / 2) / ups, rel=1e-14)
+    h = sum(1 / i for i in range(1, 100))
+    assert rows["ash"].upper_bound == pytest.approx(2 * max(1, 2 * 99 * h / k) / (1 - tau) * (loss - ct), rel=1e-14)
+    for b in rows.values():
+        assert (b.tau_from, b.collision_term_from) == ("measured", "measured")
+    assert rows["arora"].upsilon_from == "measured" and rows["ash"].upsilon_from is None
+    # the notebook's halving makes the bound looser, never tighter
+    assert rows["nozawa-sato-uns"].upper_bound > rows["nozawa-sato"].upper_bound
+
+
+def test_terms_per_k_and_from_the_prior_where_not_given():
+    ks = [31, 63]
+    rows = compute_bounds([2.0, 2.5], ks, 10, ("arora",), d=-1.0, tau=[None, 0.9])
+    assert rows[0].tau_from == "prior" and rows[0].tau == pytest.approx(1 - 0.9**31, rel=1e-14)
+    assert rows[1].tau_from == "measured" and rows[1].tau == 0.9
+    assert rows[0].upsilon_from == rows[1].upsilon_from == "prior"
+
+
+def test_measured_zero_coverage_and_certain_collision_are_vacuous():
+    rows = by_method(compute_bounds(3.0, 127, 100, ("arora", "nozawa-sato", "arora-ns"), d=-1.0, upsilon=0.0, tau=1.0))
+    assert all(b.status == "vacuous" and b.upper_bound is None for b in rows.values())
+    assert "no draw of K+1 covered every class" in rows["nozawa-sato"].notes[-1]
+    assert rows["nozawa-sato"].informative is False and rows["arora-ns"].informative is None
+
+
+@pytest.mark.parametrize("name,value", [("tau", 1.5), ("tau", -0.1), ("upsilon", 2.0), ("collision_term", -1.0),
+                                        ("curl_sub", -0.5), ("tau", float("nan"))])
+def test_measured_terms_outside_their_domain_are_refused(name, value):
+    with pytest.raises(bc.errors.InputError, match=name):
+        compute_bounds(3.0, 31, 10, **{name: value})
+
+
+def test_inconsistent_lengths_refused():
+    with pytest.raises(bc.errors.InputError, match="tau: expected one value per K"):
+        compute_bounds([2.0, 2.5], [31, 63], 10, tau=[0.5, 0.6, 0.7])
+
+
+def test_all_means_the_published_bounds_on_l_sup():
+    assert {b.method for b in compute_bounds(2.0, 31, 10, temperature=0.5)} == {"arora", "nozawa-sato", "ash", "bao"}
+    assert {b.certifies for b in compute_bounds(2.0, 31, 10, temperature=0.5)} == {"L_sup"}
+
+
+# ------------------------------------------------------------------ what a bound certifies
+def test_chance_loss_is_the_entropy_of_the_prior():
+    p = as_prior("imagenet_lt")
+    rho = p.per_class() / p.total
+    b = compute_bounds(8.0, 4095, p, ("bao",), temperature=0.2)[0]
+    assert b.chance_loss == pytest.approx(float(-(rho * np.log(rho)).sum()), rel=1e-13)
+    assert compute_bounds(2.0, 31, 10, ("ash",))[0].chance_loss == pytest.approx(math.log(10), rel=1e-15)
+
+
+@given(st.floats(0.0, 20.0), st.integers(1, 10**6), st.floats(0.05, 5.0))
+def test_certificate_laws(loss, k, t):
+    for b in compute_bounds(loss, k, 10, temperature=t, d=-0.1):
+        if b.upper_bound is None:
+            assert b.informative is False and b.accuracy_at_least is None
+            continue
+        assert b.informative == (b.upper_bound < math.log(10))
+        assert 0.0 <= b.accuracy_at_least <= 1.0
+        # Markov on the loss of a misclassified point (≥ ln 2): error ≤ bound / ln 2
+        assert b.accuracy_at_least == pytest.approx(max(0.0, 1 - b.upper_bound / math.log(2)), abs=1e-15)
+
+
+def test_accuracy_certificate_against_a_brute_force_classifier():
+    # every misclassified point of any softmax classifier has loss ≥ ln 2, so error ≤ L_sup / ln 2
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        logits = rng.normal(scale=rng.uniform(0.1, 6.0), size=(400, 5))
+        y = rng.integers(0, 5, 400)
+        logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+        loss = float(-logp[np.arange(400), y].mean())
+        acc = float((logits.argmax(1) == y).mean())
+        assert acc >= accuracy_at_least(loss) - 1e-12
+
+
+def test_notes_say_when_nothing_is_informative():
+    rows = compute_bounds(2.238, 31, 10, temperature=0.5)
+    notes = certificate_notes(rows, uniform=True)
+    assert notes[0].startswith("No bound is below the chance loss ln C = 2.303")
+    good = compute_bounds(0.5, 31, 10, ("bao",), temperature=0.5)
+    assert good[0].informative and "informative: 1 of 1" in certificate_notes(good, uniform=True)[0]

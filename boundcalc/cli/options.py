@@ -65,8 +65,20 @@ D = Annotated[str | None, typer.Option(
     "--d", help="d(f) ≤ 0 (one, or one per K). Without it d = 0 is assumed and said.")]
 LSub = Annotated[str | None, typer.Option(
     "--l-sub", help="L_sub ≥ 0 for Nozawa–Sato (default 0, which keeps it valid).")]
-CollisionTerm = Annotated[float | None, typer.Option(
-    "--collision-term", help="Measured E[ln(1+Col)] (default: exact for the prior).")]
+CollisionTerm = Annotated[str | None, typer.Option(
+    "--collision-term", help="Measured E[ln(1+Col)] (one, or one per K; default: exact for the prior or pool).")]
+Tau = Annotated[str | None, typer.Option(
+    "--tau", help="Measured τ_K in [0, 1] (one, or one per K; default: exact for the prior or pool).")]
+Upsilon = Annotated[str | None, typer.Option(
+    "--upsilon", help="Measured υ_(K+1) in [0, 1] (one, or one per K; default: exact for the prior or pool).")]
+CurlSub = Annotated[str | None, typer.Option(
+    "--curl-sub", help="For arora-ns: the measured no-collision sub-task loss on draws missing a class, as a share of "
+    "all anchors (measure's curl_sub_uncovered_part; default 0).")]
+Measured = Annotated[str | None, typer.Option(
+    "--measured", help="Measured terms: the JSON of `boundcalc measure --format json` (- for stdin); one row per K.",
+    metavar="FILE")]
+PriorTerms = Annotated[bool, typer.Option(
+    "--prior-terms", help="With --measured: take τ, υ and the collision term from the prior (or pool), not the file.")]
 Temperature = Annotated[float | None, typer.Option(
     "--temperature", "-t", help="Temperature t (Bao et al.: b² = 1/t).")]
 NormBound = Annotated[float | None, typer.Option(
@@ -99,13 +111,20 @@ def bound_request(
     d: D = None,
     l_sub: LSub = None,
     collision_term: CollisionTerm = None,
+    tau: Tau = None,
+    upsilon: Upsilon = None,
+    curl_sub: CurlSub = None,
+    measured: Measured = None,
+    prior_terms: PriorTerms = False,
+    without_replacement: WithoutReplacement = False,
     temperature: Temperature = None,
     norm_bound: NormBound = None,
     measured_sup: MeasuredSup = None,
     method: Method = "all",
 ) -> "BoundRequest":
     """The options of ``bound`` and ``plot bounds``, as one request."""
-    from ..reports import BoundRequest, LossInput
+    from ..errors import InputError
+    from ..reports import BoundRequest, LossInput, TermInput
 
     def floats(text: str | None, name: str) -> list[float] | None:
         return None if text is None else parse_float_list(text, name)
@@ -116,7 +135,12 @@ def bound_request(
         logs=[str(p) for p in log], loss_key=loss_key, k_key=k_key, d_key=d_key, l_sub_key=l_sub_key,
         sup_key=sup_key, reduce=reduce,
     )
-    return BoundRequest(prior_source(classes, prior, prior_file, labels), losses, method, collision_term, temperature, norm_bound)
+    terms = TermInput(tau=floats(tau, "--tau"), upsilon=floats(upsilon, "--upsilon"),
+                      collision_term=floats(collision_term, "--collision-term"), curl_sub=floats(curl_sub, "--curl-sub"))
+    if prior_terms and measured is None:
+        raise InputError("--prior-terms: goes with --measured (the measured terms it sets aside)")
+    return BoundRequest(prior_source(classes, prior, prior_file, labels), losses, method, terms=terms, measured=measured,
+                        prior_terms=prior_terms, replace=not without_replacement, temperature=temperature, norm_bound=norm_bound)
 
 
 def uses(**builders: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

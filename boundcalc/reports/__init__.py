@@ -17,7 +17,7 @@ from ..lazy import lazy_names
 
 if TYPE_CHECKING:
     from .base import Report
-    from .bounds import BoundRequest, LossInput, bound_report, plot_bounds
+    from .bounds import BoundRequest, LossInput, TermInput, bound_report, plot_bounds
     from .measure import MeasureRequest, measure_report
     from .negatives import NegativesPlotRequest, NegativesRequest, negatives_report, plot_negatives
     from .plots import CoveragePlotRequest, coverage_chart_report, plot_coverage
@@ -37,7 +37,7 @@ _HOMES = {
     "Report": "base",
     **dict.fromkeys(["CoverageRequest", "CollisionRequest", "DrawsRequest", "coverage_report", "collision_report",
                      "draws_report", "presets_report"], "prior"),
-    **dict.fromkeys(["LossInput", "BoundRequest", "bound_report", "plot_bounds"], "bounds"),
+    **dict.fromkeys(["LossInput", "BoundRequest", "TermInput", "bound_report", "plot_bounds"], "bounds"),
     **dict.fromkeys(["SimulateRequest", "simulate_report"], "simulate"),
     **dict.fromkeys(["NegativesRequest", "NegativesPlotRequest", "negatives_report", "plot_negatives"], "negatives"),
     **dict.fromkeys(["CoveragePlotRequest", "coverage_chart_report", "plot_coverage"], "plots"),
@@ -51,6 +51,7 @@ __all__ = [
     "DrawsRequest",
     "LossInput",
     "BoundRequest",
+    "TermInput",
     "SimulateRequest",
     "MeasureRequest",
     "CoveragePlotRequest",

@@ -6,8 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InputError
-from ..priors import Prior, PriorSource
+from ..priors import Prior, PriorSource, require_pool
 
 Progress = Callable[[int], None]
 
@@ -41,9 +40,4 @@ def sampling_label(replace: bool) -> str:
 def pool_prior(source: PriorSource, replace: bool) -> Prior:
     """The prior; without replacement it must define a pool of per-class counts."""
     p = source.load()
-    if not replace and not p.is_counts:
-        raise InputError(
-            "sampling without replacement needs per-class counts (a counts file, labels or a count "
-            "preset such as imagenet1k)", argument="replace",
-        )
-    return p
+    return p if replace else require_pool(p)

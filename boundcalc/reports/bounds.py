@@ -4,7 +4,7 @@ and its plot."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -83,28 +83,79 @@ class LossInput:
 
 
 @dataclass(frozen=True)
+class TermInput:
+    """Measured terms that replace the prior's (each one value, or one per K): ``tau`` (τ̂),
+    ``upsilon`` (υ̂), ``collision_term`` (the measured E[ln(1+Col)]), and ``curl_sub`` (the part
+    of CURL's sub-task loss that Nozawa & Sato's comparison form ``arora-ns`` subtracts)."""
+
+    tau: Sequence[float] | None = None
+    upsilon: Sequence[float] | None = None
+    collision_term: Sequence[float] | None = None
+    curl_sub: Sequence[float] | None = None
+
+
+@dataclass(frozen=True)
 class BoundRequest:
-    """The four bounds (or ``methods``) for the losses of ``losses`` under ``prior``."""
+    """The bounds (``methods``) for the losses of ``losses`` — or of the ``measured`` terms file
+    that ``boundcalc measure --format json`` wrote — under ``prior``. ``terms`` are measured terms
+    given by value; ``prior_terms`` takes υ, τ and the collision term of a ``measured`` file from
+    the prior instead; ``replace=False`` takes the prior's terms from the pool of per-class counts
+    drawn without replacement."""
 
     prior: PriorSource
     losses: LossInput
     methods: str | Sequence[str] = "all"
-    collision_term: float | None = None
+    _: KW_ONLY
+    terms: TermInput = field(default_factory=TermInput)
+    measured: str | None = None
+    prior_terms: bool = False
+    replace: bool = True
     temperature: float | None = None
     norm_bound: float | None = None
 
 
-_BOUND_DATA_COLUMNS = ["k", "method", "loss", "upper_bound", "log_upper_bound", "lower_bound", "status", "notes", "tau",
-                       "upsilon", "collision_term", "d", "l_sub", "measured_sup", "holds"]
+_BOUND_DATA_COLUMNS = ["k", "method", "loss", "upper_bound", "log_upper_bound", "lower_bound", "status", "informative",
+                       "accuracy_at_least", "chance_loss", "certifies", "form", "notes", "tau", "tau_from", "upsilon",
+                       "upsilon_from", "collision_term", "collision_term_from", "d", "l_sub", "curl_sub", "temperature",
+                       "measured_sup", "holds"]
+
+
+def _measured_columns(req: BoundRequest) -> dict[str, Any]:
+    """The per-K inputs from the ``measured`` file; the loss options must be left out, and a
+    temperature given must agree with the measured one."""
+    from ..measured import read_measured
+
+    lo = req.losses
+    given = [name for name in ("loss", "k", "d", "l_sub", "measured_sup") if getattr(lo, name) is not None]
+    given += ["log"] if lo.logs else []
+    given += [name for name in ("tau", "upsilon", "collision_term", "curl_sub") if getattr(req.terms, name) is not None]
+    if given:
+        raise InputError(f"the measured file gives every term; leave out `{given[0]}`", argument=given[0])
+    cols = read_measured(req.measured or "-", req.prior_terms)
+    if req.temperature is not None:
+        other = [t for t in cols["temperature"] if t is not None and abs(t - req.temperature) > 1e-12 * t]
+        if other:
+            raise InputError(f"{req.temperature} differs from the measured terms' temperature {other[0]} "
+                             "(the bounds need the temperature L_cont was measured at)", argument="temperature")
+        cols["temperature"] = [req.temperature] * len(cols["k"])
+    elif req.norm_bound is not None:
+        cols["temperature"] = [None] * len(cols["k"])
+    return {**cols, "runs": None}
 
 
 def _bounds(req: BoundRequest) -> tuple[Prior, list[Any], dict[str, Any]]:
     from ..bounds import compute_bounds
 
     p = req.prior.load()
-    cols = req.losses.per_k()
-    bounds = compute_bounds(cols["loss"], cols["k"], p, req.methods, cols["d"], cols["l_sub"], req.collision_term,
-                            req.temperature, req.norm_bound, cols["measured_sup"])
+    if req.measured is not None:
+        cols = _measured_columns(req)
+    else:
+        cols = {**req.losses.per_k(), **{name: getattr(req.terms, name) for name in ("tau", "upsilon", "collision_term", "curl_sub")},
+                "temperature": req.temperature}
+    bounds = compute_bounds(cols["loss"], cols["k"], p, req.methods, d=cols["d"], l_sub=cols["l_sub"], curl_sub=cols["curl_sub"],
+                            collision_term=cols["collision_term"], tau=cols["tau"], upsilon=cols["upsilon"],
+                            temperature=cols["temperature"], norm_bound=req.norm_bound, measured_sup=cols["measured_sup"],
+                            replace=req.replace)
     return p, bounds, cols
 
 
@@ -119,12 +170,13 @@ def bound_report(req: BoundRequest, layout: str = "long") -> Report:
     and one column per method (``<method>_status`` beside it), as a paper prints it."""
     if layout not in ("long", "wide"):
         raise InputError(f"layout: long or wide, got {layout!r}")
-    report = _long_bound_report(req)
-    return _widen(report) if layout == "wide" else report
+    report, said = _long_bound_report(req)
+    return _widen(report, said) if layout == "wide" else report
 
 
-def _widen(report: Report) -> Report:
-    from ..bounds import METHODS
+def _widen(report: Report, notes: list[str]) -> Report:
+    """The long report one row per K; ``notes`` are those that the status marks do not carry."""
+    from ..bounds import FORMS, METHODS
 
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
     for r in report.rows:
@@ -134,17 +186,20 @@ def _widen(report: Report) -> Report:
         row[f"{r['method']}_status"] = r["status"]
         if r.get("measured_sup") is not None:
             row["measured_sup"] = r["measured_sup"]
-    methods = [m for m in METHODS if any(m in row for row in rows.values())]
+        if r.get("chance_loss") is not None:
+            row["chance_loss"] = r["chance_loss"]
+    methods = [m for m in (*METHODS, *FORMS) if any(m in row for row in rows.values())]
     columns = (["run"] if any("run" in r for r in rows.values()) else []) + ["k", "loss", *methods]
     if any("measured_sup" in r for r in rows.values()):
         columns.append("measured_sup")
-    data = columns + [f"{m}_status" for m in methods]
-    notes = [n for n in report.notes if n.startswith("loss:")]  # the marks carry the status notes
+    # the chance loss is one number for the table: said in a note, and a column of the data only
+    data = columns + [f"{m}_status" for m in methods] + (["chance_loss"] if any("chance_loss" in r for r in rows.values()) else [])
     return Report(report.title, list(rows.values()), columns, data, notes)
 
 
-def _long_bound_report(req: BoundRequest) -> Report:
-    from ..bounds import status_notes
+def _long_bound_report(req: BoundRequest) -> tuple[Report, list[str]]:
+    """The long report, and its notes other than the status notes."""
+    from ..bounds import certificate_notes, status_notes
 
     p, bounds, cols = _bounds(req)
     runs = cols["runs"]
@@ -156,16 +211,16 @@ def _long_bound_report(req: BoundRequest) -> Report:
             r = runs[i // per_entry]
             row = {"run": r.run, **row, **{c: getattr(r, c) for c in _RUN_COLUMNS[1:]}}
         rows.append(row)
-    columns = ["k", "method", "loss", "upper_bound", "log_upper_bound", "status"]
+    columns = ["k", "method", "loss", "upper_bound", "log_upper_bound", "status", "informative", "accuracy_at_least"]
     data = list(_BOUND_DATA_COLUMNS)
-    notes = status_notes(bounds)
+    said = certificate_notes(bounds, p.is_uniform)
     if runs is not None:
         columns = ["run", *columns, "k_from"]
         data = ["run", *data, *_RUN_COLUMNS[1:]]
-        notes = [_reduce_note(runs), *notes]
+        said = [_reduce_note(runs), *said]
     if any(r.get("holds") is not None for r in rows):
         columns += ["measured_sup", "holds"]
-    return Report(f"bounds on L_sup — {p}", rows, columns, data, notes)
+    return Report(f"bounds on L_sup — {p}", rows, columns, data, [*status_notes(bounds), *said]), said
 
 
 def _reduce_note(runs: Sequence[Any]) -> str:
