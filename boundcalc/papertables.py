@@ -342,10 +342,10 @@ def _chance_note(rows: Sequence[Mapping[str, Any]], uniform: bool) -> list[str]:
     chance = next((r.get("chance_loss") for r in rows if r.get("chance_loss") is not None), None)
     if chance is None:
         return []
-    name = r"$\ln C$" if uniform else r"$H(\rho)$"
+    name = r"\ln C" if uniform else r"H(\rho)"
     below = [r for r in rows if r.get("upper_bound") is not None and r["upper_bound"] < chance]
     tail = "." if below else "; no bound here is below it, so none certifies anything about the classifier."
-    return [f"Chance: {name} $= {chance:.3g}$, the loss of a classifier that ignores its input{tail}"]
+    return [f"Chance: ${name} = {chance:.4g}$, the loss of a classifier that ignores its input{tail}"]
 
 
 def paper_notes(notes: Sequence[str], statuses: set[str]) -> list[str]:

@@ -53,6 +53,7 @@ def require_matplotlib() -> Any:
     """:class:`matplotlib.figure.Figure` (no pyplot, no backend change), or an error naming the
     extra to install."""
     try:
+        import matplotlib  # noqa: F401 (the package first: absent, or blocked, it says so here)
         from matplotlib.figure import Figure
     except ImportError:
         raise MissingExtraError('plotting needs the "plot" extra: pip install "boundcalc[plot]"') from None

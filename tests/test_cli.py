@@ -161,7 +161,9 @@ def test_formats_and_output_file(tmp_path, fmt):
         assert table.startswith("| K | L_cont | Arora et al. (2019) |") and table.count("\n") == 2
         assert "No bound is below the chance loss ln C" in text  # every bound here is above ln 10
     elif fmt == "latex":
-        assert "\\begin{tabular}{rrrrrr}" in text and r"Nozawa \& Sato (2021)" in text and "\\bottomrule" in text
+        # the compact layout (methods down, K across), fitted to a paper's column
+        assert "\\begin{tabular}{lr}" in text and r"Nozawa \& Sato (2021)" in text and "\\bottomrule" in text
+        assert "Chance: $\\ln C = 2.303$" in text
     elif fmt == "json":
         assert len(json.loads(text)) == 4
     else:
