@@ -49,6 +49,7 @@ from .saddle import SaddleModel, log_cdf_one, log_coefficient, model_for
 from .special import (
     first_true,
     harmonic,
+    log1mexp,
     log_all_seen,
     log_binom_coef,
     log_one_minus_product,
@@ -94,6 +95,11 @@ _EPS = sys.float_info.epsilon
 #: float's own error is below 1e−13 relative), or with _PPF_DIGITS digits when exact is too large.
 _PPF_TIE = 1e-11
 _PPF_DIGITS = 40
+#: ln of the smallest normal double: below it a pmf value computed in floats has lost digits
+#: (subnormal) or underflowed, and logpmf works in log space instead.
+_LOG_NORMAL_MIN = math.log(sys.float_info.min)
+#: Draw counts are exact integers in float64 up to here; isf refuses to search beyond.
+_MAX_DRAWS = 2**53
 #: A side computed above 0.9 leaves its complement below 0.1 with an absolute error of about
 #: 1e−16, i.e. a relative error above 1e−15: the other side is then integrated as well.
 _NEAR_ONE = math.log(0.9)
@@ -369,7 +375,8 @@ class CoverTime:
 
     A discrete distribution with support {C, C+1, …} (without replacement: up to
     N − min N_c + 1), in the style of ``scipy.stats``: ``cdf`` (= υ_n), ``logcdf``, ``sf``,
-    ``logsf``, ``pmf``, ``mean``, ``var``, ``std``, ``ppf``, ``median``.
+    ``logsf``, ``pmf``, ``logpmf``, ``mean``, ``var``, ``std``, ``ppf``, ``isf``, ``logisf`` (levels far
+    below the float range), ``median``, ``interval``, ``support``.
     """
 
     prior: Prior
@@ -456,6 +463,95 @@ class CoverTime:
         """The smallest n with υ_n ≥ 1/2."""
         return float(self.ppf(0.5))
 
+    def logpmf(self, n: ArrayLike) -> FloatOrArray:
+        """ln P(T = n), finite wherever P(T = n) > 0, also where P(T = n) underflows: far right
+        (i.i.d.) as ln Σ_c ρ_c (1 − ρ_c)^{n−1} υ^{(−c)}_{n−1} (positive terms, in log space),
+        elsewhere ln of the difference of the log-cdf (left) or log-sf (right) values. −inf
+        outside the support."""
+        arr = self._draws(n)
+        with np.errstate(divide="ignore"):
+            out = np.log(np.asarray(self.pmf(arr), dtype=np.float64))
+        tiny = (out < _LOG_NORMAL_MIN) & (arr >= self.prior.n_classes)
+        if not self.replace:
+            tiny &= arr <= model_for(self.prior, False).full
+        if tiny.any():
+            sel = arr[tiny]
+            if self.replace and self.prior.n_classes > 1 and np.all(sel > self.prior.n_classes):
+                out[tiny] = _log_pmf_by_last_class(self.prior, sel)
+            else:
+                lc, ls = _log_cdf_sf(self.prior, np.stack([sel, np.maximum(sel - 1, 0)]), self.replace)
+                left = lc[0] < -math.log(2.0)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    by_cdf = lc[0] + log1mexp(np.maximum(lc[0] - lc[1], 0.0))
+                    by_sf = ls[1] + log1mexp(np.maximum(ls[1] - ls[0], 0.0))
+                out[tiny] = np.where(left, by_cdf, by_sf)
+        return shaped_like(out, n)
+
+    def support(self) -> tuple[float, float]:
+        """(C, ∞) for i.i.d. draws over C > 1 classes ((1, 1) for one class); without replacement
+        (C, N − min_c N_c + 1), the draws that surely see every class."""
+        c = float(self.prior.n_classes)
+        if not self.replace:
+            return c, float(model_for(self.prior, False).full)
+        return (c, math.inf) if c > 1 else (1.0, 1.0)
+
+    def isf(self, q: ArrayLike) -> FloatOrArray:
+        """Smallest n with P(T > n) ≤ q, for q in [0, 1], found on logsf: accurate where
+        ``ppf(1 − q)`` is not (q below 1e−16, where 1 − q rounds to 1)."""
+        qa = np.asarray(q, dtype=np.float64)
+        if np.any(~np.isfinite(qa)) or np.any((qa < 0) | (qa > 1)):
+            raise InputError("q: survival levels must lie in [0, 1]")
+        with np.errstate(divide="ignore"):
+            logs = np.log(qa)
+        out = np.array([self._isf1(float(lv), float(v)) for lv, v in zip(logs.ravel(), qa.ravel(), strict=True)])
+        return float(out[0]) if qa.ndim == 0 else out.reshape(qa.shape)
+
+    def logisf(self, log_q: ArrayLike) -> FloatOrArray:
+        """Smallest n with ln P(T > n) ≤ ``log_q``, for log_q ≤ 0 of any size (q = e^{log_q} may be
+        far below the float range, e.g. −1e4): the n with 1 − υ_n ≤ q. Ties (where the float logsf
+        is within rounding of log_q) are decided in exact or high-precision arithmetic."""
+        la = np.asarray(log_q, dtype=np.float64)
+        if np.any(np.isnan(la)) or np.any(la > 0):
+            raise InputError("log_q: log survival levels must be ≤ 0")
+        out = np.array([self._isf1(float(v)) for v in la.ravel()], dtype=np.float64).reshape(la.shape)
+        return float(out) if out.ndim == 0 else out
+
+    def interval(self, confidence: float) -> tuple[float, float]:
+        """The central interval holding T with probability at least ``confidence``:
+        (ppf(α/2), isf(α/2)), α = 1 − confidence, in (0, 1]."""
+        conf = float(confidence)
+        if not 0.0 <= conf <= 1.0:
+            raise InputError(f"confidence: must lie in [0, 1], got {confidence}")
+        alpha = 1.0 - conf
+        return float(self.ppf(alpha / 2)), float(self.isf(alpha / 2))
+
+    def _isf1(self, log_q: float, q: float | None = None) -> float:
+        """The n of :meth:`logisf`; ``q`` = e^{log_q} as given, for exact tie-breaking."""
+        c = self.prior.n_classes
+        lo_n, hi_n = self.support()
+        if log_q >= 0.0:
+            return float(c)
+        if log_q == -math.inf:
+            return hi_n
+
+        def reached(n: int) -> bool:
+            ls = float(_log_cdf_sf(self.prior, np.array([n]), self.replace)[1][0])
+            gap = ls - log_q
+            if abs(gap) <= _PPF_TIE * max(1.0, abs(log_q)) and log_q > _LOG_NORMAL_MIN:
+                return _survives_exactly(self.prior, n, self.replace, math.exp(log_q) if q is None else q, gap)
+            return gap <= 0
+
+        lo = c - 1  # P(T > C − 1) = 1 > q
+        hi = max(c, int(self.mean() + 4 * self.std()) + 1)
+        if not self.replace:
+            hi = min(hi, int(hi_n))
+        while not reached(hi):
+            lo = hi
+            hi = hi * 2 if self.replace else min(2 * hi, int(hi_n))
+            if hi > _MAX_DRAWS:
+                raise InputError(f"log_q: P(T > n) ≤ e^{log_q:g} needs more than 2**53 draws")
+        return float(first_true(reached, lo, hi))
+
     def _ppf1(self, q: float) -> float:
         c = self.prior.n_classes
         if q <= 0:
@@ -494,15 +590,33 @@ def _reaches_exactly(prior: Prior, n: int, replace: bool, q: float) -> bool:
         return bool(coverage_probability(n, prior, replace, digits=_PPF_DIGITS) >= q)
 
 
+def _survives_exactly(prior: Prior, n: int, replace: bool, q: float, gap: float) -> bool:
+    """1 − υ_n ≤ q, decided with exact rationals where they are cheap; else by the float ``gap``
+    (ln(1 − υ_n) − ln q, accurate to |ln q|·1e−16, which no float q can sit closer to unless it is
+    a tie that only exact arithmetic decides)."""
+    from fractions import Fraction
+
+    try:
+        return bool(1 - coverage_probability(n, prior, replace, exact=True) <= Fraction(q))
+    except InputError:
+        return gap <= 0
+
+
 def _pmf_by_last_class(prior: Prior, n: NDArray[np.int64]) -> NDArray[np.float64]:
-    """P(T = n) for i.i.d. draws as Σ_u m_u ρ_u (1 − ρ_u)^{n−1} υ^{(−u)}_{n−1}: the class seen last
-    has mass u, the other n − 1 draws avoid it and cover the rest. Every term is positive."""
+    """P(T = n) for i.i.d. draws, by :func:`_log_pmf_by_last_class`."""
+    with np.errstate(under="ignore"):
+        return np.exp(_log_pmf_by_last_class(prior, n))
+
+
+def _log_pmf_by_last_class(prior: Prior, n: NDArray[np.int64]) -> NDArray[np.float64]:
+    """ln P(T = n) for i.i.d. draws as ln Σ_u m_u ρ_u (1 − ρ_u)^{n−1} υ^{(−u)}_{n−1}: the class seen
+    last has mass u, the other n − 1 draws avoid it and cover the rest. Every term is positive."""
     log_keep = prior.log_complements
     log_first = np.log(prior.multiplicities * prior.probabilities)
     # Far in the tail (S1 = Σ_c (1 − ρ_c)^{n−1} < _FAR_TAIL) every υ^{(−u)}_{n−1} is 1 − O(S1).
     log_terms = log_first[None, :] + (n - 1).astype(np.float64)[:, None] * log_keep[None, :]
     far = _log_first_sum(log_keep, prior.multiplicities.astype(np.float64), n - 1) < math.log(_FAR_TAIL)
-    out = np.exp(logsumexp_weighted(log_terms, np.ones(log_keep.size)))
+    out = logsumexp_weighted(log_terms, np.ones(log_keep.size))
     if far.all():
         return out
     near = n[~far]
@@ -514,7 +628,7 @@ def _pmf_by_last_class(prior: Prior, n: NDArray[np.int64]) -> NDArray[np.float64
         rest = Prior(prior.masses[keep], mult[keep], prior.is_counts, prior.name)
         log_rest = _log_cdf_sf(rest, near - 1, True)[0]
         logs.append(float(log_first[u]) + (near - 1) * float(log_keep[u]) + log_rest)
-    out[~far] = np.exp(logsumexp_weighted(np.stack(logs, axis=-1), np.ones(len(logs))))
+    out[~far] = logsumexp_weighted(np.stack(logs, axis=-1), np.ones(len(logs)))
     return out
 
 

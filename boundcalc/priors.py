@@ -145,15 +145,8 @@ class Prior:
         """A named preset: uniform ``binary``, ``ag_news``, ``cifar10``, ``cifar100``,
         ``wiki3029``; real training-set counts ``imagenet1k``, ``imagenet_lt``, ``places_lt``."""
         key = str(name).lower().replace("-", "_")
-        if key in UNIFORM_PRESETS:
-            return cls.uniform(UNIFORM_PRESETS[key], name=key)
-        if key in COUNT_PRESETS:
-            import json
-            from importlib import resources
-
-            text = resources.files("boundcalc").joinpath("data").joinpath(COUNT_PRESETS[key]).read_text()
-            data = json.loads(text)
-            return cls.from_counts(list(data.values()), name=key, class_names=list(data.keys()))
+        if key in UNIFORM_PRESETS or key in COUNT_PRESETS:
+            return _preset(key)
         raise InputError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}", argument="name")
 
     @classmethod
@@ -304,6 +297,20 @@ def as_prior(prior: PriorLike) -> Prior:
 #: Uniform priors kept per process: ``as_prior(1000)`` in a loop then reuses one Prior and the
 #: values it caches (its C, total, log-complements) instead of rebuilding them per call.
 _UNIFORM_CACHE_SIZE = 64
+
+
+@lru_cache(maxsize=len(PRESETS))
+def _preset(key: str) -> Prior:
+    """The preset ``key``, read once: a Prior is immutable, so every call can share it (a count
+    preset's JSON would otherwise be read and parsed at every call, 10x the cost of υ itself)."""
+    if key in UNIFORM_PRESETS:
+        return Prior.uniform(UNIFORM_PRESETS[key], name=key)
+    import json
+    from importlib import resources
+
+    text = resources.files("boundcalc").joinpath("data").joinpath(COUNT_PRESETS[key]).read_text()
+    data = json.loads(text)
+    return Prior.from_counts(list(data.values()), name=key, class_names=list(data.keys()))
 
 
 @lru_cache(maxsize=_UNIFORM_CACHE_SIZE)

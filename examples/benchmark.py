@@ -136,6 +136,9 @@ def main() -> None:
     table.ratio(f"υ_{draws}, C = {c} (speed-up over the DP)",
                 best_of(lambda: bc.coverage_probability(draws, c), single), t_dp, 50_000, above=True)
     table.absolute(f"υ_{draws}, ImageNet-1K prior", best_of(lambda: bc.coverage_probability(draws, imagenet), single), 3e-4)
+    by_object = best_of(lambda: bc.coverage_probability(draws, imagenet), single)
+    table.ratio(f"υ_{draws}, preset name 'imagenet1k' against a Prior object",
+                best_of(lambda: bc.coverage_probability(draws, "imagenet1k"), single), by_object, 1.2)
     zipf = zipf_prior()
     table.absolute("υ_{10^6}, 21,841-class Zipf prior", best_of(lambda: bc.coverage_probability(10**6, zipf), 5), 0.05)
 
