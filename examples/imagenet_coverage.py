@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 import boundcalc as bc
+from boundcalc.errors import MissingExtraError
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -27,9 +28,12 @@ def main(argv: list[str] | None = None) -> dict:
         out[p.name] = row
         print(f"{str(p):<32} E[T] = {row['expected']:9.2f} ± {row['std']:7.2f}   "
               f"K for 99% coverage = {row['k99']:6d}   υ_7701 = {row['upsilon_7701']:.6f}")
+    from boundcalc.plotting import coverage_figure, require_matplotlib, save
+
     try:
-        from boundcalc.plotting import coverage_figure, save
-    except ValueError:
+        require_matplotlib()
+    except MissingExtraError as e:
+        print(f"\nno figure: {e}")
         return out
     args.outdir.mkdir(parents=True, exist_ok=True)
     fig, data = coverage_figure(priors, args.k_max, title="ImageNet-1K: uniform vs real class prior")

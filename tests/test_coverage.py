@@ -65,7 +65,8 @@ def test_uniform_against_stirling_numbers(c, n):
 
 
 def test_published_defects_are_absent():
-    """The float alternating sum returned 4.5e-4, 5.7e-4 and 3.5e+77 for these (docs/math.md §2)."""
+    """The research notebook's clipped per-n float sum returned 4.5e-4, 5.7e-4 and ~1e+77 for these
+    (docs/math.md §2)."""
     assert bc.coverage_probability(128, 100) == pytest.approx(1.5e-22, rel=0.05)
     assert bc.coverage_probability(256, 100) == pytest.approx(1.23e-4, rel=0.01)
     v = bc.coverage_probability(7701, 1000)
