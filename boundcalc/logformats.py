@@ -37,7 +37,7 @@ from typing import Any
 from .errors import InputError, MissingExtraError
 from .textfiles import check_regular_file, read_text
 
-__all__ = ["LoggedRun", "read_runs_at", "MAX_LOG_BYTES", "MAX_RUNS"]
+__all__ = ["LoggedRun", "read_runs_at", "MAX_LOG_BYTES", "MAX_RUNS", "KINDS"]
 
 #: Largest text log read (a CSV of a long run with many metrics stays well below).
 MAX_LOG_BYTES = 64 * 2**20
@@ -48,19 +48,28 @@ MAX_BINARY_LOG_BYTES = 512 * 2**20
 MAX_RUNS = 10_000
 #: Blank cells as the tools write them: Keras' CSVLogger writes "NA" for a metric not logged.
 BLANKS = frozenset({"", "na", "none", "null"})
+#: The readers, as :attr:`LoggedRun.kind` names them.
+KINDS = ("csv", "json", "jsonl", "tensorboard", "huggingface", "mlflow", "wandb")
 
 
 @dataclass
 class LoggedRun:
     """One training run as logged: ``records`` in logged order (dicts of key → value, a value
     being a number, a text cell or None), ``where[i]`` locating record i for messages, and the
-    run's ``config`` (hyperparameters, params, config; nested keys joined with '.')."""
+    run's ``config`` (hyperparameters, params, config; nested keys joined with '.').
+
+    ``kind`` names the reader (:data:`KINDS`: several loggers' copies of one run differ in it);
+    ``config_from`` says what the config is: "hparams" (Lightning's ``hparams.yaml``,
+    TensorBoard's hparams, MLflow params, a Hugging Face trial's parameters) or "config" (a
+    run's config file, W&B's config)."""
 
     name: str
     source: str
     records: list[dict[str, Any]]
     where: list[str]
     config: dict[str, Any] = field(default_factory=dict)
+    kind: str = "csv"
+    config_from: str = "config"
 
     def columns(self) -> list[str]:
         """Every key of every record, in order of first appearance."""
@@ -74,7 +83,7 @@ class LoggedRun:
 def read_runs_at(path: str) -> list[LoggedRun]:
     """Every run logged at ``path`` (a file, a folder searched recursively, or '-')."""
     if path == "-":
-        return _text_runs("-", "stdin", "", {})
+        return _text_runs("-", "stdin", "", {}, "config")
     p = Path(path)
     if not p.exists():
         raise InputError(f"{path}: no such file or folder", argument="path")
@@ -99,11 +108,12 @@ def _file_runs(p: Path, label: str) -> list[LoggedRun]:
     if _is_sqlite(p):
         return _mlflow_sqlite_runs(p, label)
     config: dict[str, Any] = {}
-    for hp in (p.parent / "hparams.yaml", p.parent / "config.yaml"):  # Lightning; W&B's files/ folder
+    config_from = "config"
+    for hp, what in ((p.parent / "hparams.yaml", "hparams"), (p.parent / "config.yaml", "config")):  # Lightning; W&B's files/
         if hp.is_file():
-            config = read_simple_yaml(hp)
+            config, config_from = read_simple_yaml(hp), what
             break
-    return _text_runs(str(p), label, p.suffix.lower(), config)
+    return _text_runs(str(p), label, p.suffix.lower(), config, config_from)
 
 
 def _folder_runs(root: Path, label: str) -> list[LoggedRun]:
@@ -158,7 +168,7 @@ def _hf_checkpoints(d: Path) -> list[Path]:
 
 
 # --------------------------------------------------------------------------- text tables
-def _text_runs(path: str, label: str, suffix: str, config: dict[str, Any]) -> list[LoggedRun]:
+def _text_runs(path: str, label: str, suffix: str, config: dict[str, Any], config_from: str) -> list[LoggedRun]:
     where_name = "stdin" if path == "-" else path
     text = read_text(path, limit=MAX_LOG_BYTES)
     if not text.strip():
@@ -166,15 +176,19 @@ def _text_runs(path: str, label: str, suffix: str, config: dict[str, Any]) -> li
     stripped = text.lstrip()
     if suffix == ".jsonl" or (stripped.startswith("{") and "\n{" in stripped.strip()):
         records, lines = [], []
-        for i, line in enumerate(text.splitlines(), start=1):
+        all_lines = text.splitlines()
+        for i, line in enumerate(all_lines, start=1):
             if not line.strip():
                 continue
+            if i == len(all_lines) and not _ends_a_line(text) and _cut_json(line):
+                _say_cut(where_name, i, "not a whole JSON object")
+                break
             rec = _json(line, f"{where_name}: line {i}")
             if not isinstance(rec, dict):
                 raise InputError(f"{where_name}: line {i} is not a JSON object", argument="path")
             records.append(rec)
             lines.append(f"line {i}")
-        return [LoggedRun(label, where_name, records, lines, config)]
+        return [LoggedRun(label, where_name, records, lines, config, "jsonl", config_from)]
     if suffix == ".json" or stripped[:1] in "[{":
         data = _json(text, where_name)
         if isinstance(data, dict) and data and all(isinstance(v, list) for v in data.values()):  # columns
@@ -189,8 +203,29 @@ def _text_runs(path: str, label: str, suffix: str, config: dict[str, Any]) -> li
         else:
             raise InputError(f"{where_name}: JSON must be a list of records, an object of columns or one record",
                              argument="path")
-        return [LoggedRun(label, where_name, records, [f"record {i}" for i in range(1, len(records) + 1)], config)]
-    return _csv_runs(text, where_name, label, config)
+        return [LoggedRun(label, where_name, records, [f"record {i}" for i in range(1, len(records) + 1)], config, "json",
+                          config_from)]
+    return _csv_runs(text, where_name, label, config, config_from)
+
+
+def _ends_a_line(text: str) -> bool:
+    return text.endswith(("\n", "\r"))
+
+
+def _cut_json(line: str) -> bool:
+    """Whether an unterminated last JSONL line is a cut record: any proper prefix of a JSON
+    object is malformed, so a line that parses is whole (its writer left out the final line end)."""
+    try:
+        json.loads(line)
+    except (json.JSONDecodeError, RecursionError):
+        return True
+    return False
+
+
+def _say_cut(where: str, line: int, why: str) -> None:
+    """A file whose last line was cut while being written (a crashed or still-running job): the
+    whole lines are read and the cut one is said, as the cut tail of a TensorBoard file is."""
+    warnings.warn(f"{where}: truncated: line {line} is cut off ({why}, no line end) and was not read", stacklevel=3)
 
 
 def _json(text: str, where: str) -> Any:
@@ -206,9 +241,10 @@ def _json(text: str, where: str) -> Any:
 _WANDB_EXPORT = re.compile(r"^(?P<run>.+?) - (?P<key>.+?)(?P<band>__MIN|__MAX)?$")
 
 
-def _csv_runs(text: str, where_name: str, label: str, config: dict[str, Any]) -> list[LoggedRun]:
+def _csv_runs(text: str, where_name: str, label: str, config: dict[str, Any], config_from: str) -> list[LoggedRun]:
     delim = "\t" if "\t" in text.split("\n", 1)[0] else ","
     csv.field_size_limit(MAX_LOG_BYTES)
+    text = _without_cut_row(text, delim, where_name)
     reader = csv.reader(io.StringIO(text), delimiter=delim)
     records, lines = [], []
     try:
@@ -229,7 +265,29 @@ def _csv_runs(text: str, where_name: str, label: str, config: dict[str, Any]) ->
     export = [_WANDB_EXPORT.match(h) for h in header[1:]]
     if len(header) > 1 and all(export):
         return _split_wandb_export(header, records, lines, where_name)
-    return [LoggedRun(label, where_name, records, lines, config)]
+    return [LoggedRun(label, where_name, records, lines, config, config_from=config_from)]
+
+
+def _without_cut_row(text: str, delim: str, where: str) -> str:
+    """``text`` less its last line where that line was cut while being written: it has no line end
+    and fewer fields than the header, an empty last field (cut just after a separator) or an
+    open quote. A cut inside the last field of a row leaves a row that looks whole; the text
+    cannot tell it from a file written without a final line end, and it is read (docs/logs.md §2)."""
+    head, sep, last = text.rpartition("\n")
+    if _ends_a_line(text) or not sep or not last.strip():
+        return text
+    n_header = len(next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delim)))
+    row = next(csv.reader([last], delimiter=delim), [])
+    if last.count('"') % 2 == 1:
+        why = "an open quote"
+    elif len(row) < n_header:
+        why = f"{len(row)} of {n_header} fields"
+    elif len(row) == n_header and not row[-1].strip():
+        why = "its last field empty"
+    else:
+        return text
+    _say_cut(where, text.count("\n") + 1, why)
+    return head + sep
 
 
 def _split_wandb_export(header: list[str], records: list[dict], lines: list[str], where: str) -> list[LoggedRun]:
@@ -339,7 +397,7 @@ def _tensorboard_run(path: Path, name: str) -> LoggedRun:
     if (folder / "hparams.yaml").is_file():
         for key, v in read_simple_yaml(folder / "hparams.yaml").items():
             config.setdefault(key, v)
-    return LoggedRun(name, str(path), [by_step[s] for s in steps], [f"step {s}" for s in steps], config)
+    return LoggedRun(name, str(path), [by_step[s] for s in steps], [f"step {s}" for s in steps], config, "tensorboard", "hparams")
 
 
 def _load_events(ea: Any, path: Path) -> Any:
@@ -400,7 +458,8 @@ def _huggingface_run(path: Path, name: str) -> LoggedRun:
     kept = [(i, r) for i, r in enumerate(history, start=1) if "train_runtime" not in r]
     trial = data.get("trial_params")  # hyperparameter search: the trial's parameters
     config = dict(trial) if isinstance(trial, dict) else {}
-    return LoggedRun(name, str(path), [r for _, r in kept], [f"log_history record {i}" for i, _ in kept], config)
+    return LoggedRun(name, str(path), [r for _, r in kept], [f"log_history record {i}" for i, _ in kept], config, "huggingface",
+                     "hparams")
 
 
 # --------------------------------------------------------------------------- MLflow
@@ -434,7 +493,7 @@ def _mlflow_file_run(d: Path, name: str) -> LoggedRun | None:
     tag = d / "tags" / "mlflow.runName"
     run_name = read_text(str(tag)).strip() if tag.is_file() else str(meta.get("run_name") or name)
     records, where = _merge_points(points)
-    return LoggedRun(run_name, str(d), records, where, params)
+    return LoggedRun(run_name, str(d), records, where, params, "mlflow", "hparams")
 
 
 def _merge_points(points: list[tuple[int, int, str, float]]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -469,7 +528,7 @@ def _mlflow_sqlite_runs(p: Path, label: str) -> list[LoggedRun]:
             points = [(s, t, k, math.nan if nan else v) for s, t, k, v, nan in rows]
             params = {k: _yaml_scalar(v) for k, v in con.execute("SELECT key, value FROM params WHERE run_uuid = ?", (run_id,))}
             records, where = _merge_points(points)
-            out.append(LoggedRun(run_name or run_id, f"{label} (run {run_id})", records, where, params))
+            out.append(LoggedRun(run_name or run_id, f"{label} (run {run_id})", records, where, params, "mlflow", "hparams"))
     except sqlite3.Error as exc:
         raise InputError(f"{label}: not an MLflow tracking database ({exc})", argument="path") from None
     finally:
@@ -520,7 +579,7 @@ def _wandb_decode(chunks: list[bytes], path: Path, name: str) -> LoggedRun:
                     elif f == 4 and isinstance(v, bytes):  # config
                         config.update(_wandb_items(v))
     where = [f"history step {r.get('_step', i)}" for i, r in enumerate(records)]
-    return LoggedRun(display or name, str(path), records, where, config)
+    return LoggedRun(display or name, str(path), records, where, config, "wandb", "config")
 
 
 def _leveldb_records(raw: bytes) -> tuple[list[bytes], int]:

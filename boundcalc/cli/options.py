@@ -50,10 +50,11 @@ BoundK = Annotated[str | None, typer.Option(
     "--k", "-k", help="Negatives K (with --loss), or the K of --log runs that log none.")]
 Log = Annotated[list[Path], typer.Option(
     "--log", help="Training log, run folder or folder of runs (Lightning, TensorBoard, Hugging Face, MLflow, W&B, "
-    "Keras, CSV/JSON/JSONL; - for stdin). Repeatable: one row per run and K.", allow_dash=True,
+    "Keras, CSV/JSON/JSONL; - for stdin). Repeatable: one row per run and K. PATH::KEY: this log's loss key(s).", allow_dash=True,
     metavar="PATH")]
 LossKey = Annotated[str | None, typer.Option(
-    "--loss-key", help="Loss column/tag/metric in --log (default: loss, train_loss, train/loss, train_loss_epoch, …).")]
+    "--loss-key", help="Loss column/tag/metric in --log, or a comma list tried in order; one log's own: --log PATH::KEY "
+    "(default: loss, train_loss, train/loss, train_nce_loss, train_loss_ssl, …; _epoch before _step).")]
 KKey = Annotated[str | None, typer.Option(
     "--k-key", help="Key holding K in --log or its hparams/params/config (default: k, num_negatives, …).")]
 Reduce = Annotated[str | None, typer.Option(
@@ -61,10 +62,12 @@ Reduce = Annotated[str | None, typer.Option(
 DKey = Annotated[str | None, typer.Option("--d-key", help="Column holding d(f) in --log.")]
 LSubKey = Annotated[str | None, typer.Option("--l-sub-key", help="Column holding L_sub in --log.")]
 SupKey = Annotated[str | None, typer.Option("--sup-key", help="Column holding the measured L_sup in --log.")]
+TKey = Annotated[str | None, typer.Option(
+    "--t-key", help="Key holding the temperature in --log or its hparams/params/config (default: temperature, t, tau, temp).")]
 D = Annotated[str | None, typer.Option(
-    "--d", help="d(f) ≤ 0 (one, or one per K). Without it d = 0 is assumed and said.")]
+    "--d", help="d(f) ≤ 0 (one, or one per K; with --log one per run or per run and K). Without it d = 0 is assumed and said.")]
 LSub = Annotated[str | None, typer.Option(
-    "--l-sub", help="L_sub ≥ 0 for Nozawa–Sato (default 0, which keeps it valid).")]
+    "--l-sub", help="L_sub ≥ 0 for Nozawa–Sato (default 0, which keeps it valid; with --log one, one per run or per run and K).")]
 CollisionTerm = Annotated[str | None, typer.Option(
     "--collision-term", help="Measured E[ln(1+Col)] (one, or one per K; default: exact for the prior or pool).")]
 Tau = Annotated[str | None, typer.Option(
@@ -80,11 +83,12 @@ Measured = Annotated[str | None, typer.Option(
 PriorTerms = Annotated[bool, typer.Option(
     "--prior-terms", help="With --measured: take τ, υ and the collision term from the prior (or pool), not the file.")]
 Temperature = Annotated[float | None, typer.Option(
-    "--temperature", "-t", help="Temperature t (Bao et al.: b² = 1/t).")]
+    "--temperature", "-t", help="Temperature t (Bao et al.: b² = 1/t); with --log for runs whose hparams/config give none.")]
 NormBound = Annotated[float | None, typer.Option(
     "--norm-bound", help="Feature-norm bound b instead of --temperature.")]
 MeasuredSup = Annotated[str | None, typer.Option(
-    "--measured-sup", help="Measured L_sup (one per K): says whether each bound holds.")]
+    "--l-sup", "--measured-sup", help="Measured L_sup (one per K; with --log one, one per run or per run and K): says whether "
+    "each bound holds.")]
 
 
 def prior_source(classes: Classes = None, prior: Preset = None, prior_file: PriorFile = None, labels: Labels = None) -> "PriorSource":
@@ -107,6 +111,7 @@ def bound_request(
     d_key: DKey = None,
     l_sub_key: LSubKey = None,
     sup_key: SupKey = None,
+    t_key: TKey = None,
     reduce: Reduce = None,
     d: D = None,
     l_sub: LSub = None,
@@ -131,9 +136,9 @@ def bound_request(
 
     losses = LossInput(
         loss=floats(loss, "--loss"), k=None if k is None else parse_int_list(k, "--k"), d=floats(d, "--d"),
-        l_sub=floats(l_sub, "--l-sub"), measured_sup=floats(measured_sup, "--measured-sup"),
+        l_sub=floats(l_sub, "--l-sub"), measured_sup=floats(measured_sup, "--l-sup"),
         logs=[str(p) for p in log], loss_key=loss_key, k_key=k_key, d_key=d_key, l_sub_key=l_sub_key,
-        sup_key=sup_key, reduce=reduce,
+        sup_key=sup_key, reduce=reduce, t_key=t_key,
     )
     terms = TermInput(tau=floats(tau, "--tau"), upsilon=floats(upsilon, "--upsilon"),
                       collision_term=floats(collision_term, "--collision-term"), curl_sub=floats(curl_sub, "--curl-sub"))

@@ -19,8 +19,10 @@ class LossInput:
     """The contrastive losses the bounds start from: given per K (``loss`` with ``k``, and
     optionally ``d``, ``l_sub``, ``measured_sup``: one value, or one per K), or read from training
     ``logs`` (one result per run and K, see :func:`boundcalc.logs.read_losses`: keys named by the
-    ``*_key`` fields, ``k`` the K of runs that log none, ``reduce`` how a run's values become
-    one; ``d``/``l_sub`` fill in where a log has no value)."""
+    ``*_key`` fields — ``loss_key`` a comma list tried in order, a log ``PATH::KEY`` its own —,
+    ``k`` the K of runs that log none, ``reduce`` how a run's values become one; ``d``/``l_sub``/
+    ``measured_sup`` one value, one per run or one per run and K, in the order of the rows, filling
+    in where a log has no value; the temperature read from each run as K is, ``t_key`` naming it)."""
 
     loss: Sequence[float] | None = None
     k: Sequence[int] | None = None
@@ -34,52 +36,81 @@ class LossInput:
     l_sub_key: str | None = None
     sup_key: str | None = None
     reduce: str | None = None
+    t_key: str | None = None
 
-    def per_k(self) -> dict[str, Any]:
+    def per_k(self, temperature: float | None = None, norm_bound: float | None = None) -> dict[str, Any]:
         """``k``, ``loss``, ``d``, ``l_sub``, ``measured_sup`` (each one value or one per K, as
-        :func:`boundcalc.bounds.compute_bounds` takes them) and ``runs`` (from logs: one
-        :class:`~boundcalc.logs.RunLoss` per K entry, else None)."""
+        :func:`boundcalc.bounds.compute_bounds` takes them), ``temperature`` (one per entry: a
+        run's own, else the ``temperature`` given; None with ``norm_bound``), ``k_from`` and
+        ``t_from`` (one per entry) and ``runs`` (from logs: one :class:`~boundcalc.logs.RunLoss` per
+        K entry, else None)."""
         if self.logs:
-            return self._from_logs()
+            return self._from_logs(temperature, norm_bound)
         if self.loss is None or self.k is None:
             raise InputError("give `loss` and `k`, or a `log`", argument="loss")
-        keys = {"loss_key": self.loss_key, "k_key": self.k_key, "d_key": self.d_key,
-                "l_sub_key": self.l_sub_key, "sup_key": self.sup_key, "reduce": self.reduce}
+        keys = {"loss_key": self.loss_key, "k_key": self.k_key, "d_key": self.d_key, "l_sub_key": self.l_sub_key,
+                "sup_key": self.sup_key, "reduce": self.reduce, "t_key": self.t_key}
         given = [name for name, v in keys.items() if v is not None]
         if given:
             raise InputError("reads a `log`; without a log give the values themselves (`loss`, `d`, …)", argument=given[0])
+        n = len(self.k)
         return {"k": list(self.k), "loss": self.loss, "d": self.d, "l_sub": self.l_sub, "measured_sup": self.measured_sup,
-                "runs": None}
+                "runs": None, "temperature": [temperature] * n, "k_from": ["given"] * n,
+                "t_from": ["option" if temperature is not None else "none"] * n}
 
-    def _from_logs(self) -> dict[str, Any]:
+    def _from_logs(self, temperature: float | None, norm_bound: float | None) -> dict[str, Any]:
+        import warnings
+
         from ..logs import read_losses
 
         if self.loss is not None:
             raise InputError("`loss` and `log`: give one or the other", argument="loss")
-        if self.measured_sup is not None:
-            raise InputError("measured_sup: with a `log`, name its key with `sup_key`")
+        if temperature is not None and norm_bound is not None:
+            raise InputError("`temperature` and `norm_bound`: give one or the other (b² = 1/t)", argument="norm_bound")
         fixed_k = None
         if self.k is not None:
             if len(self.k) != 1:
                 raise InputError("k: with a `log`, one K: the K of runs that log none")
             fixed_k = self.k[0]
-        for name in ("d", "l_sub"):
-            vals = getattr(self, name)
-            if vals is not None and len(vals) != 1:
-                raise InputError(f"{name}: with a `log`, one value fills in where the log has none")
         with renamed_arguments({"path": "log"}):
             runs = read_losses(self.logs, self.loss_key, self.k_key, fixed_k, self.reduce or "last", self.d_key,
-                               self.l_sub_key, self.sup_key)
-        d0 = self.d[0] if self.d is not None else None
-        s0 = self.l_sub[0] if self.l_sub is not None else None
-        return {
-            "k": [r.k for r in runs],
-            "loss": [r.loss for r in runs],
-            "d": [r.d if r.d is not None else d0 for r in runs],
-            "l_sub": [r.l_sub if r.l_sub is not None else s0 for r in runs],
-            "measured_sup": [r.sup for r in runs],
-            "runs": runs,
-        }
+                               self.l_sub_key, self.sup_key, temperature, self.t_key)
+        cols: dict[str, Any] = {"k": [r.k for r in runs], "loss": [r.loss for r in runs], "runs": runs}
+        for name, attr in (("d", "d"), ("l_sub", "l_sub"), ("measured_sup", "sup")):
+            given = _per_run(name, getattr(self, name), runs)
+            logged = [getattr(r, attr) for r in runs]
+            cols[name] = [x if x is not None else g for x, g in zip(logged, given, strict=True)]
+            differ = [r.run for r, x, g in zip(runs, logged, given, strict=True) if x is not None and g is not None and x != g]
+            if differ:
+                warnings.warn(f"`{name}` set aside where the log gives its own ({len(differ)} row(s), run {differ[0]}"
+                              f"{', …' if len(differ) > 1 else ''}): the logged value is used", stacklevel=3)
+        cols["k_from"] = [r.k_from for r in runs]
+        if norm_bound is not None:  # b is used for every row: the runs' temperatures are set aside, and said
+            had = [r for r in runs if r.temperature is not None]
+            if had:
+                warnings.warn(f"`norm_bound` = {norm_bound:g} used for every row: the temperature of {len(had)} row(s) "
+                              f"(t = {had[0].temperature:g}, from {had[0].t_from}) is set aside", stacklevel=3)
+            cols["temperature"], cols["t_from"] = [None] * len(runs), ["none"] * len(runs)
+        else:
+            cols["temperature"], cols["t_from"] = [r.temperature for r in runs], [r.t_from for r in runs]
+        return cols
+
+
+def _per_run(name: str, values: Sequence[float] | None, runs: Sequence[Any]) -> list[float | None]:
+    """``values`` given for log rows, one per entry: one value for every row, one per run (each
+    run's rows, runs in the order printed), or one per run and K (the rows in the order printed)."""
+    n = len(runs)
+    if values is None:
+        return [None] * n
+    order = {run: i for i, run in enumerate(dict.fromkeys(r.run for r in runs))}
+    if len(values) == 1:
+        return [values[0]] * n
+    if len(values) == n:
+        return list(values)
+    if len(values) == len(order):
+        return [values[order[r.run]] for r in runs]
+    counts = f"one per run ({len(order)})" if len(order) == n else f"one per run ({len(order)}) or one per run and K ({n}, in the order of the rows)"
+    raise InputError(f"with a `log`, one value, {counts}; got {len(values)}", argument=name)
 
 
 @dataclass(frozen=True)
@@ -150,8 +181,8 @@ def _bounds(req: BoundRequest) -> tuple[Prior, list[Any], dict[str, Any]]:
     if req.measured is not None:
         cols = _measured_columns(req)
     else:
-        cols = {**req.losses.per_k(), **{name: getattr(req.terms, name) for name in ("tau", "upsilon", "collision_term", "curl_sub")},
-                "temperature": req.temperature}
+        cols = {**{name: getattr(req.terms, name) for name in ("tau", "upsilon", "collision_term", "curl_sub")},
+                **req.losses.per_k(req.temperature, req.norm_bound)}
     bounds = compute_bounds(cols["loss"], cols["k"], p, req.methods, d=cols["d"], l_sub=cols["l_sub"], curl_sub=cols["curl_sub"],
                             collision_term=cols["collision_term"], tau=cols["tau"], upsilon=cols["upsilon"],
                             temperature=cols["temperature"], norm_bound=req.norm_bound, measured_sup=cols["measured_sup"],
@@ -160,7 +191,7 @@ def _bounds(req: BoundRequest) -> tuple[Prior, list[Any], dict[str, Any]]:
 
 
 #: What each row of ``bound`` shows of the run a logged loss came from.
-_RUN_COLUMNS = ["run", "k_from", "reduce", "n_values", "logged_at", "loss_key", "source"]
+_RUN_COLUMNS = ["run", "k_from", "t_from", "reduce", "n_values", "logged_at", "loss_key", "source"]
 
 
 def bound_report(req: BoundRequest, layout: str = "long") -> Report:
@@ -209,13 +240,13 @@ def _long_bound_report(req: BoundRequest) -> tuple[Report, list[str]]:
         row = b.as_dict()
         if runs is not None:
             r = runs[i // per_entry]
-            row = {"run": r.run, **row, **{c: getattr(r, c) for c in _RUN_COLUMNS[1:]}}
+            row = {"run": r.run, **row, **{c: getattr(r, c) for c in _RUN_COLUMNS[1:]}, "provenance": r.provenance}
         rows.append(row)
     columns = ["k", "method", "loss", "upper_bound", "log_upper_bound", "status", "informative", "accuracy_at_least"]
     data = list(_BOUND_DATA_COLUMNS)
     said = certificate_notes(bounds, p.is_uniform)
     if runs is not None:
-        columns = ["run", *columns, "k_from"]
+        columns = ["run", *columns, "provenance"]
         data = ["run", *data, *_RUN_COLUMNS[1:]]
         said = [_reduce_note(runs), *said]
     if any(r.get("holds") is not None for r in rows):

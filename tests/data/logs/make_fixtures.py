@@ -7,6 +7,9 @@ Not run by CI (which never installs these tools): run it by hand in a scratch en
     pip install lightning tensorboard tensorboardX transformers accelerate mlflow wandb keras
     cd tests/data/logs && python make_fixtures.py
 
+(``python make_fixtures.py lightning_copies ssl_library_runs crashed_runs`` remakes only those,
+which need torch, lightning and tensorboard.)
+
 Every run logs the same scheduled "contrastive loss" 5.25, 5.0, 4.75, … (multiples of 1/4, exact in
 float32 and in decimal), so that what each tool was asked to log is known without reading its
 files back; ``expected.json`` records, per fixture, the final value the tool was given (or, where the
@@ -94,6 +97,92 @@ def lightning_runs() -> None:
     EXPECTED["lightning_tb/simclr/version_0"] = {"loss_key": "train_loss_epoch", "loss": last_epoch_mean, "k": 511}
     for ckpt in HERE.glob("lightning_*/**/checkpoints"):
         shutil.rmtree(ckpt)
+
+
+def _ssl_module(loss_name: str, on_epoch: bool):
+    """A LightningModule that logs the scheduled loss under ``loss_name`` (``on_epoch``: also the
+    epoch mean, which Lightning names ``<loss_name>_epoch`` beside ``<loss_name>_step``) and saves
+    its ``__init__`` arguments as hyperparameters, as self-supervised code bases do."""
+    import lightning as L
+    import torch
+
+    class SSL(L.LightningModule):
+        def __init__(self, **hparams) -> None:
+            super().__init__()
+            self.save_hyperparameters()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def training_step(self, batch, batch_idx):
+            loss = (self.w * 0).sum() + torch.tensor(scheduled(self.global_step))
+            self.log(loss_name, loss, on_step=True, on_epoch=on_epoch)
+            return loss
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    return SSL
+
+
+def _fit_ssl(model, loggers, epochs: int = 3) -> None:
+    import lightning as L
+    import torch
+
+    data = torch.utils.data.DataLoader(torch.zeros(8, 1), batch_size=2)  # 4 steps per epoch
+    trainer = L.Trainer(max_epochs=epochs, logger=loggers, log_every_n_steps=1, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, accelerator="cpu")
+    trainer.fit(model, data)
+    for ckpt in HERE.glob("**/checkpoints"):
+        shutil.rmtree(ckpt)
+
+
+def lightning_copies() -> None:
+    """One run logged by CSVLogger and TensorBoardLogger into one save_dir and name: Lightning
+    writes version_0 (CSV) and version_1 (TensorBoard), the same run twice; the temperature and K
+    are in the hyperparameters."""
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    root = fresh("lightning_copies")
+    model = _ssl_module("train_loss", on_epoch=True)(k=255, temperature=0.5, lr=0.1)
+    _fit_ssl(model, [CSVLogger(root, name="simclr"), TensorBoardLogger(root, name="simclr")])
+    last_epoch_mean = sum(scheduled(i) for i in range(8, 12)) / 4
+    EXPECTED["lightning_copies/simclr"] = {"loss_key": "train_loss_epoch", "loss": last_epoch_mean, "k": 255,
+                                           "temperature": 0.5, "versions": ["version_0", "version_1"]}
+
+
+def ssl_library_runs() -> None:
+    """The loss names of two self-supervised code bases, written by Lightning: solo-learn logs
+    ``train_nce_loss`` with on_epoch=True (``_step`` and ``_epoch`` columns) and keeps the method's
+    options under ``method_kwargs``; lightly's examples log ``train_loss_ssl`` per step."""
+    from lightning.pytorch.loggers import CSVLogger
+
+    root = fresh("ssl_libraries")
+    solo = _ssl_module("train_nce_loss", on_epoch=True)(
+        method="simclr", method_kwargs={"proj_hidden_dim": 2048, "temperature": 0.2}, num_negatives=510)
+    _fit_ssl(solo, CSVLogger(root, name="solo_learn"))
+    lightly = _ssl_module("train_loss_ssl", on_epoch=False)(k=254, temperature=0.1, lr=0.06)
+    _fit_ssl(lightly, CSVLogger(root, name="lightly"))
+    EXPECTED["ssl_libraries/solo_learn/version_0"] = {"loss_key": "train_nce_loss_epoch", "k": 510, "temperature": 0.2,
+                                                      "loss": sum(scheduled(i) for i in range(8, 12)) / 4}
+    EXPECTED["ssl_libraries/lightly/version_0"] = {"loss_key": "train_loss_ssl", "k": 254, "temperature": 0.1,
+                                                   "loss": scheduled(11)}
+
+
+def crashed_runs() -> None:
+    """A job killed while writing its last line: a Lightning metrics.csv cut inside its last row
+    (the bytes of a whole run, cut where a kill mid-write leaves them)."""
+    from lightning.pytorch.loggers import CSVLogger
+
+    root = fresh("crashed")
+    model = _ssl_module("train_loss", on_epoch=False)(k=127, temperature=0.5)
+    _fit_ssl(model, CSVLogger(root, name="cut_csv"), epochs=2)
+    f = root / "cut_csv" / "version_0" / "metrics.csv"
+    raw = f.read_bytes()
+    whole = raw.rstrip(b"\r\n")
+    cut = whole[: whole.rindex(b",")]  # the last row cut before its last field
+    f.write_bytes(cut)
+    lines = cut.split(b"\n")
+    EXPECTED["crashed/cut_csv/version_0"] = {"loss_key": "train_loss", "k": 127, "loss": scheduled(6), "temperature": 0.5,
+                                             "cut_line": len(lines), "cut_text": lines[-1].decode()}
 
 
 # --------------------------------------------------------------------------- TensorBoard
@@ -285,7 +374,8 @@ if __name__ == "__main__":
     if len(sys.argv) > 1:  # remake some: python make_fixtures.py tensorboard_runs
         EXPECTED.update(json.loads((HERE / "expected.json").read_text()))
     chosen = [globals()[name] for name in sys.argv[1:]]
-    for make in chosen or (lightning_runs, tensorboard_runs, huggingface_runs, mlflow_runs, wandb_runs, keras_runs):
+    for make in chosen or (lightning_runs, lightning_copies, ssl_library_runs, crashed_runs, tensorboard_runs,
+                           huggingface_runs, mlflow_runs, wandb_runs, keras_runs):
         make()
         print("made", make.__name__)
     (HERE / "expected.json").write_text(json.dumps(EXPECTED, indent=1, sort_keys=True) + "\n")
