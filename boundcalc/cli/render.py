@@ -73,7 +73,7 @@ OPTION_NAMES = {
     "num_classes": "--classes",
     "prior": "--classes/--prior/--prior-file/--labels",
     "fractions": "--fraction",
-    "measured_sup": "--measured-sup",
+    "measured_sup": "--l-sup",
 }
 
 
