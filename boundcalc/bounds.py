@@ -215,11 +215,10 @@ class BoundTerms:
     def many(cls, ks: NDArray[np.int64], prior: Prior, replace: bool = True) -> list[BoundTerms]:
         """The prior's (``replace=False``: the pool's) terms for every K in ``ks``, each quantity
         evaluated once over the whole array."""
-        pool = {} if replace else {"replace": False}
-        tau = np.atleast_1d(collision_probability(ks, prior, **pool))
-        l1t = np.atleast_1d(log_collision_complement(ks, prior, **pool))
-        lu = np.atleast_1d(log_coverage_probability(ks + 1, prior, replace=replace))
-        ct = np.atleast_1d(collision_term(ks, prior, **pool))
+        tau = np.atleast_1d(collision_probability(ks, prior, replace))
+        l1t = np.atleast_1d(log_collision_complement(ks, prior, replace))
+        lu = np.atleast_1d(log_coverage_probability(ks + 1, prior, replace))
+        ct = np.atleast_1d(collision_term(ks, prior, replace))
         src = "prior" if replace else "pool"
         return [cls(float(a), float(b), float(c), float(d), src, src, src) for a, b, c, d in zip(tau, l1t, lu, ct, strict=True)]
 

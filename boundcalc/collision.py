@@ -12,8 +12,9 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .priors import PriorLike, as_prior
-from .special import logsumexp_weighted
+from .errors import InputError
+from .priors import Prior, PriorLike, as_prior, require_pool
+from .special import log_hypergeom_pmf, logsumexp_weighted
 from .validation import FloatOrArray, shaped_like, whole_numbers
 
 __all__ = [
@@ -26,15 +27,21 @@ __all__ = [
 
 
 
-def collision_probability(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
+def collision_probability(k: ArrayLike, prior: PriorLike, replace: bool = True) -> FloatOrArray:
     """τ_K = P(Col ≥ 1) = 1 − Σ_c ρ_c (1 − ρ_c)^K, the probability that at least one of K
     i.i.d. negatives shares the anchor's class (Arora et al. 2019; uniform: 1 − (1 − 1/C)^K).
 
     Computed as Σ_c ρ_c · (−expm1(K·log1p(−ρ_c))), a sum of positive terms, so small τ keeps
-    its relative accuracy. Domain: K ≥ 0 integers (scalar or array); result in [0, 1].
+    its relative accuracy. ``replace=False``: the K negatives are drawn without replacement
+    from the other N − 1 items of the pool of per-class counts N_c (:func:`_pool_log_no_collision`).
+    Domain: K ≥ 0 integers (scalar or array; K ≤ N − 1 without replacement); result in [0, 1].
     """
     kk = whole_numbers(k, "k")
     p = as_prior(prior)
+    if not replace:
+        lp0, w = _pool_log_no_collision(kk, p)
+        with np.errstate(under="ignore"):
+            return shaped_like(np.clip(np.sum(w * -np.expm1(lp0), axis=-1), 0.0, 1.0), k)
     rho = p.probabilities
     kf = kk.astype(np.float64)[..., None]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -43,13 +50,18 @@ def collision_probability(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
     return shaped_like(np.clip(tau, 0.0, 1.0), k)
 
 
-def log_collision_complement(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
+def log_collision_complement(k: ArrayLike, prior: PriorLike, replace: bool = True) -> FloatOrArray:
     """ln(1 − τ_K) = ln Σ_c ρ_c (1 − ρ_c)^K, the log-probability that no negative shares the
     anchor's class (the denominator of the Arora and Ash bounds), as a log-sum-exp of
-    ln ρ_c + K ln(1 − ρ_c): no underflow for any K. Domain: K ≥ 0 integers; result ≤ 0.
+    ln ρ_c + K ln(1 − ρ_c): no underflow for any K. ``replace=False``: from the pool, as
+    ln Σ_c (N_c/N) P(Col = 0 | c) (hypergeometric). Domain: K ≥ 0 integers; result ≤ 0.
     """
     kk = whole_numbers(k, "k")
     p = as_prior(prior)
+    if not replace:
+        lp0, w = _pool_log_no_collision(kk, p)
+        with np.errstate(divide="ignore"):
+            return shaped_like(np.minimum(logsumexp_weighted(lp0 + np.log(w), np.ones(w.size)), 0.0), k)
     rho = p.probabilities
     kf = kk.astype(np.float64)[..., None]
     with np.errstate(divide="ignore", invalid="ignore"):  # ρ = 1 (one class): 0 · ln 0 at K = 0
@@ -58,19 +70,30 @@ def log_collision_complement(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
     return shaped_like(np.minimum(out, 0.0), k)
 
 
-def collision_mean(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
-    """E[Col] = K Σ_c ρ_c²."""
+def collision_mean(k: ArrayLike, prior: PriorLike, replace: bool = True) -> FloatOrArray:
+    """E[Col] = K Σ_c ρ_c² (i.i.d.); without replacement from the pool, K Σ_c (N_c/N)(N_c − 1)/(N − 1).
+    Domain: K ≥ 0 integers."""
     kk = whole_numbers(k, "k")
-    return shaped_like(kk.astype(np.float64) * as_prior(prior).collision_index, k)
+    p = as_prior(prior)
+    if not replace:
+        big_n, counts, w = _pool(kk, p)
+        return shaped_like(kk.astype(np.float64) * float(np.sum(w * (counts - 1.0))) / (big_n - 1.0), k)
+    return shaped_like(kk.astype(np.float64) * p.collision_index, k)
 
 
-def collision_pmf(m: ArrayLike, k: int, prior: PriorLike) -> FloatOrArray:
-    """P(Col = m) = Σ_c ρ_c Binom(m; K, ρ_c), for m = 0..K (scalar or array m)."""
+def collision_pmf(m: ArrayLike, k: int, prior: PriorLike, replace: bool = True) -> FloatOrArray:
+    """P(Col = m) = Σ_c ρ_c Binom(m; K, ρ_c), for m = 0..K (scalar or array m); without
+    replacement Σ_c (N_c/N) Hypergeom(m; N − 1, N_c − 1, K) (Loader's form)."""
     from scipy.stats import binom
 
     kk = int(whole_numbers(k, "k"))
     mm = whole_numbers(m, "m")
     p = as_prior(prior)
+    if not replace:
+        big_n, counts, w = _pool(np.array([kk]), p)
+        with np.errstate(under="ignore"):
+            vals = np.stack([np.exp(log_hypergeom_pmf(mm, big_n - 1.0, c - 1.0, kk)) for c in counts], axis=-1)
+        return shaped_like(np.clip(np.sum(w * vals, axis=-1), 0.0, 1.0), m)
     rho = p.probabilities
     # Above ρ = ½, Binom(m; K, ρ) = Binom(K − m; K, 1 − ρ) with 1 − ρ from the other classes'
     # mass (a dominant class would otherwise lose 1 − ρ to rounding).
@@ -96,7 +119,7 @@ _CHEB_CHECKS = 6
 _CHEB_TOL = 4e-15
 
 
-def collision_term(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
+def collision_term(k: ArrayLike, prior: PriorLike, replace: bool = True) -> FloatOrArray:
     """E[ln(1 + Col)] = Σ_c ρ_c Σ_{m=0..K} Binom(m; K, ρ_c) ln(1 + m)  (the papers'
     "τ_K ln(Col + 1)" term of the CURL and Nozawa–Sato bounds; docs/math.md §1).
 
@@ -111,10 +134,14 @@ def collision_term(k: ArrayLike, prior: PriorLike) -> FloatOrArray:
     function of ln K, so on each octave [2^i, 2^{i+1}] a Chebyshev interpolant through
     _CHEB_NODES exact values reproduces it to rounding (checked on each octave at
     points between the nodes; an octave that fails is computed point by point).
-    Domain: K ≥ 0 integers.
+    ``replace=False``: from the pool, Σ_c (N_c/N) Σ_m Hypergeom(m; N − 1, N_c − 1, K) ln(1 + m),
+    summed over the window of m where the pmf is not negligible (:func:`_pool_collision_term`).
+    Domain: K ≥ 0 integers (K ≤ N − 1 without replacement).
     """
     kk = whole_numbers(k, "k")
     p = as_prior(prior)
+    if not replace:
+        return shaped_like(_pool_collision_term(kk, p), k)
     rho = p.probabilities
     weights = p.multiplicities.astype(np.float64) * rho
     flat = kk.ravel().astype(np.float64)
@@ -192,3 +219,57 @@ def _cheb_coefficients(values: NDArray[np.float64]) -> NDArray[np.float64]:
     coef = (2.0 / n) * (np.cos(np.pi * j * (k + 0.5) / n) @ values)
     coef[0] /= 2.0
     return coef
+
+
+#: Standard deviations of Col each side of its mean summed without replacement, plus a margin in
+#: counts: beyond 40 sd the hypergeometric tail is below e^{−40²/2·(1/2)} ≪ 1e−300 of the mode
+#: (its tails are lighter than a binomial's, which are sub-Gaussian with variance ≤ K/4).
+_WINDOW_SD = 40.0
+_WINDOW_MARGIN = 40.0
+
+
+def _pool(kk: NDArray[np.int64], p: Prior) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
+    """N, the distinct counts N_u and the anchor weights m_u N_u / N of a pool, with K ≤ N − 1 checked."""
+    require_pool(p)
+    big_n = float(p.total)
+    if kk.size and int(kk.max()) > big_n - 1:
+        raise InputError(f"k: at most N − 1 = {int(big_n) - 1} negatives without replacement from the pool")
+    counts = p.masses.astype(np.float64)
+    return big_n, counts, p.multiplicities * counts / big_n
+
+
+def _pool_log_no_collision(kk: NDArray[np.int64], p: Prior) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """ln P(Col = 0 | anchor in group u) = ln Hypergeom(0; N − 1, N_u − 1, K), shape kk.shape + (U,),
+    and the group weights m_u N_u / N (docs/math.md §1)."""
+    big_n, counts, w = _pool(kk, p)
+    kf = kk.astype(np.float64)[..., None]
+    return log_hypergeom_pmf(0.0, big_n - 1.0, counts - 1.0, kf), w
+
+
+def _pool_collision_term(kk: NDArray[np.int64], p: Prior) -> NDArray[np.float64]:
+    """E[ln(1 + Col)] without replacement at each K: per group, the hypergeometric pmf summed with
+    ln(1 + m) over mean ± (_WINDOW_SD sd + _WINDOW_MARGIN), clipped to the support, and divided by
+    the window's own mass (which is 1 to rounding: the common rounding of the pmf cancels)."""
+    big_n, counts, w = _pool(kk, p)
+    flat = kk.ravel()
+    uniq, inverse = np.unique(flat, return_inverse=True)
+    out = np.zeros(uniq.shape)
+    pop = big_n - 1.0
+    for i, kv in enumerate(uniq.astype(np.float64)):
+        if kv == 0:
+            continue
+        total = 0.0
+        for c, wu in zip(counts, w, strict=True):
+            d = c - 1.0
+            if d == 0:
+                continue
+            mean = kv * d / pop
+            sd = math.sqrt(max(mean * (1 - d / pop) * (pop - kv) / max(pop - 1.0, 1.0), 0.0))
+            lo = max(0.0, kv - (pop - d), math.floor(mean - _WINDOW_SD * sd - _WINDOW_MARGIN))
+            hi = min(kv, d, math.ceil(mean + _WINDOW_SD * sd + _WINDOW_MARGIN))
+            m = np.arange(lo, hi + 1.0)
+            with np.errstate(under="ignore"):
+                pmf = np.exp(log_hypergeom_pmf(m, pop, d, kv))
+            total += wu * float(pmf @ np.log1p(m)) / float(pmf.sum())
+        out[i] = total
+    return out[inverse].reshape(kk.shape)

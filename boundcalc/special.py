@@ -321,3 +321,40 @@ def harmonic(n: int, order: int = 1) -> float:
     if order == 1:
         return math.log(x) + EULER_GAMMA + 0.5 / x - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 / 252))
     return math.pi**2 / 6 - (1.0 / x) * (1 - 0.5 / x + inv2 * (1 / 6 - inv2 * (1 / 30 - inv2 / 42)))
+
+
+def log_binom_pmf_pq(x: ArrayLike, n: ArrayLike, p: ArrayLike, q: ArrayLike) -> np.ndarray:
+    """ln P(X = x) for X ~ Binomial(n, p), with p and q = 1 − p both given (each exact), for
+    whole 0 ≤ x ≤ n (n ≥ 0), all broadcast: n ln q at x = 0, n ln p at x = n, else Loader's
+    saddle-point form (Loader 2000, dbinom_raw), without the cancellation of lgamma differences.
+    −inf off the support."""
+    x, n, p, q = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (x, n, p, q)))
+    inner = (x > 0) & (x < n)
+    xs, ns = np.where(inner, x, 1.0), np.where(inner, n, 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loader = (stirlerr(ns) - stirlerr(xs) - stirlerr(ns - xs) - bd0(xs, ns * p) - bd0(ns - xs, ns * q)
+                  + 0.5 * (np.log(ns) - LN_2PI - np.log(xs) - np.log(ns - xs)))
+        # ln q and ln p from the smaller of the two (log1p of it), so neither loses digits near 1
+        log_q = np.where(p < 0.5, np.log1p(-p), np.log(q))
+        log_p = np.where(q < 0.5, np.log1p(-q), np.log(p))
+        at_zero = np.where(n > 0, n * log_q, 0.0)
+        at_top = np.where(n > 0, n * log_p, 0.0)
+    out = np.where(inner, loader, np.where(x == 0, at_zero, at_top))
+    return np.where((x < 0) | (x > n), -np.inf, out)
+
+
+def log_hypergeom_pmf(m: ArrayLike, population: float, successes: ArrayLike, draws: ArrayLike) -> np.ndarray:
+    """ln P(X = m) for X ~ Hypergeometric(L items, D of them successes, K drawn), as Loader's
+    product of binomials at p = K/L: Binom(m; D, p) Binom(K − m; L − D, p) / Binom(K; L, p),
+    each by :func:`log_binom_pmf_pq` (relative accuracy ~1e−15 for pools up to 2^53, where
+    lgamma differences lose ~|ln L!|·ε). ``m``, ``successes`` and ``draws`` broadcast. Domain: 0 ≤ D ≤ L,
+    0 ≤ K ≤ L, L ≥ 1, all whole; −inf off the support."""
+    big_l = float(population)
+    d = np.asarray(successes, dtype=np.float64)
+    m = np.asarray(m, dtype=np.float64)
+    k = np.asarray(draws, dtype=np.float64)
+    if big_l == 0:  # a pool of one item: no negative, Col = 0
+        return np.where(m == 0, 0.0, -np.inf) + 0.0 * (d + k)
+    p, q = k / big_l, (big_l - k) / big_l
+    with np.errstate(invalid="ignore"):
+        return log_binom_pmf_pq(m, d, p, q) + log_binom_pmf_pq(k - m, big_l - d, p, q) - log_binom_pmf_pq(k, big_l, p, q)

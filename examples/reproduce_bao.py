@@ -136,11 +136,12 @@ def figure(ks: np.ndarray, ours: dict, script: dict, plotted_from: dict[str, int
     try:
         from boundcalc.plotting import require_matplotlib, save
 
-        plt = require_matplotlib()
+        figure_class = require_matplotlib()
     except MissingExtraError as e:
         print(f"\nno figure: {e}")
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig = figure_class(figsize=(11, 4), layout="constrained")
+    axes = fig.subplots(1, 2)
     labels = {"bao": "Bao et al. (ours in the paper)", "arora": "Arora et al.", "nozawa-sato": "Nozawa & Sato", "ash": "Ash et al."}
     for ax, panel in zip(axes, ("coefficient", "bound"), strict=True):
         for i, m in enumerate(METHODS):

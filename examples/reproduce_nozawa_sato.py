@@ -361,11 +361,12 @@ def figure(corrected: list[dict], outdir: Path) -> Path | None:
     try:
         from boundcalc.plotting import require_matplotlib, save
 
-        plt = require_matplotlib()
+        figure_class = require_matplotlib()
     except MissingExtraError as e:
         print(f"\nno figure: {e}")
         return None
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig = figure_class(figsize=(15, 4.2), layout="constrained")
+    axes = fig.subplots(1, 3)
     for ax, name in zip(axes, DATASETS, strict=True):
         rows = [r for r in corrected if r["dataset"] == name]
         ks = [r["k_plus_1"] for r in rows]

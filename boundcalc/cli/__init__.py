@@ -103,7 +103,8 @@ def coverage(
 @app.command()
 @command
 @uses(source=prior_source)
-def collision(source: "PriorSource", k: KList, fmt: Fmt = None, output: Output = None, digits: Digits = 10) -> None:
+def collision(source: "PriorSource", k: KList, without_replacement: WithoutReplacement = False, fmt: Fmt = None,
+              output: Output = None, digits: Digits = 10) -> None:
     """Collisions: τ_K = P(a negative shares the anchor's class), E[Col], E[ln(1+Col)].
 
     Example: boundcalc collision --classes 10 --k 31,63,127
@@ -112,7 +113,7 @@ def collision(source: "PriorSource", k: KList, fmt: Fmt = None, output: Output =
 
     ks = parse_int_list(k, "--k")
     with progress_bar("collisions", total=len(ks)) as advance:
-        report = collision_report(CollisionRequest(source, ks), advance)
+        report = collision_report(CollisionRequest(source, ks, not without_replacement), advance)
     emit(report, output_format(fmt, output), output, digits)
 
 

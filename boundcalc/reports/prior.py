@@ -94,26 +94,30 @@ def coverage_report(req: CoverageRequest, progress: Progress | None = None) -> R
 # ------------------------------------------------------------------------ collision
 @dataclass(frozen=True)
 class CollisionRequest:
-    """τ_K, E[Col] and E[ln(1+Col)] for each K in ``k``."""
+    """τ_K, E[Col] and E[ln(1+Col)] for each K in ``k``; ``replace=False``: the K negatives drawn
+    without replacement from the pool of per-class counts (the anchor one of its items)."""
 
     prior: PriorSource
     k: Sequence[int]
+    replace: bool = True
 
 
 def collision_report(req: CollisionRequest, progress: Progress | None = None) -> Report:
     """One row per K: τ_K, E[Col], E[ln(1+Col)]; ``progress`` is called with the values done."""
     from ..collision import collision_mean, collision_probability, collision_term
 
-    p = req.prior.load()
+    p = pool_prior(req.prior, req.replace)
     ks = np.asarray(req.k, dtype=np.int64)
+    r = req.replace
     tau, mean, term = _in_chunks(
-        lambda part: (collision_probability(part, p), collision_mean(part, p), collision_term(part, p)), ks, progress)
+        lambda part: (collision_probability(part, p, r), collision_mean(part, p, r), collision_term(part, p, r)), ks, progress)
     rows = [
         {"k": int(a), "tau": float(b), "expected_collisions": float(c), "collision_term": float(d),
-         "prior": p.name, "classes": p.n_classes}
+         "prior": p.name, "classes": p.n_classes, "sampling": sampling_label(r)}
         for a, b, c, d in zip(ks, tau, mean, term, strict=False)
     ]
-    return Report(f"collisions — {p}", rows, ["k", "tau", "expected_collisions", "collision_term"], list(rows[0]))
+    title = f"collisions — {p}" + ("" if r else ", without replacement")
+    return Report(title, rows, ["k", "tau", "expected_collisions", "collision_term"], list(rows[0]))
 
 
 # ------------------------------------------------------------------------ draws
