@@ -684,7 +684,7 @@ def test_values_per_run_or_per_row_from_logs(tmp_path, option, key):
             assert all(r["holds"] == (r["upper_bound"] >= r["measured_sup"]) for r in rows)
     res, _ = _bound_json(*logs, option, "0.1,0.2", "-m", "nozawa-sato")
     assert res.exit_code == 2
-    assert res.stderr.strip().splitlines() == [f"error: {'--measured-sup' if key == 'measured_sup' else option}: with a --log, "
+    assert res.stderr.strip().splitlines() == [f"error: {'--l-sup' if key == 'measured_sup' else option}: with a --log, "
                                                "one value, one per run (3) or one per run and K (4, in the order of the rows); "
                                                "got 2"]
 
