@@ -92,6 +92,8 @@ class CollisionCount:
         vals = getattr(comp, method)(xs[..., None])  # (..., U)
         if method in ("logcdf", "logsf"):
             vals = self._log_tail_where_underflowed(comp, method, xs, vals)
+        if self.replace:
+            vals = self._dominant_by_complement(method, xs, vals)
         if method.startswith("log"):
             with np.errstate(divide="ignore"):
                 return np.minimum(logsumexp_weighted(vals, self._weights), 0.0)
@@ -115,6 +117,32 @@ class CollisionCount:
             terms = one.logpmf(js)
             out[idx] = float(logsumexp_weighted(terms, np.ones(js.size)))
         return out
+
+    def _dominant_by_complement(self, method: str, xs: NDArray[np.float64], vals: NDArray[np.float64]) -> NDArray[np.float64]:
+        """A group with ρ > ½ (at most one) through the mirrored binomial: Col = K − X with
+        X ~ Binomial(K, 1 − ρ), 1 − ρ from the other groups' mass (scipy's binomial built from
+        the rounded ρ loses 1 − ρ: counts [10^12, 1] at K = 3 were 2e−5 off)."""
+        from scipy import stats
+
+        big = np.nonzero(self.prior.probabilities > 0.5)[0]
+        if big.size == 0:
+            return vals
+        u = int(big[0])
+        mirror = stats.binom(self.k, float(np.exp(self.prior.log_complements[u])))
+        mirrored = {"pmf": ("pmf", 0.0), "logpmf": ("logpmf", 0.0), "cdf": ("sf", -1.0), "sf": ("cdf", -1.0),
+                    "logcdf": ("logsf", -1.0), "logsf": ("logcdf", -1.0)}
+        name, shift = mirrored[method]
+        out = vals.copy()
+        col = getattr(mirror, name)(self.k - xs + shift)
+        if method in ("logcdf", "logsf"):  # scipy's log tails underflow to −inf with the tail
+            col = np.where(np.isneginf(col), self._log_tail_where_underflowed(mirror, name, self.k - xs + shift,
+                                                                              col[..., None])[..., 0], col)
+        out[..., u] = col
+        return out
+
+    def support_max(self) -> int:
+        """The largest count Col can take: K (i.i.d.), min(K, max_c N_c − 1) without replacement."""
+        return self.k if self.replace else int(min(self.k, self.prior.masses.max() - 1))
 
     def _component_at(self, u: int) -> Any:
         from scipy import stats
@@ -181,6 +209,8 @@ class CollisionCount:
         if not (isinstance(q, (int, float, np.floating)) and 0.0 <= float(q) <= 1.0):
             raise InputError(f"q: a probability in [0, 1], got {q!r}")
         q = float(q)
+        if q == 1.0:  # the top of the support (the tails' float rounding cannot decide it)
+            return float(self.support_max())
 
         def reached(m: int) -> bool:
             if q > 0.5:
@@ -188,6 +218,16 @@ class CollisionCount:
             return float(self.cdf(m)) >= q
 
         return float(first_true(reached, -1, self.k))  # P(Col ≤ −1) = 0 < q ≤ P(Col ≤ K) = 1
+
+    def isf(self, q: float) -> float:
+        """Smallest m with P(Col > m) ≤ q, for q in [0, 1], decided on the survival function
+        (accurate for q far below the float resolution of 1 − q)."""
+        if not (isinstance(q, (int, float, np.floating)) and 0.0 <= float(q) <= 1.0):
+            raise InputError(f"q: a probability in [0, 1], got {q!r}")
+        q = float(q)
+        if q == 0.0:
+            return float(self.support_max())
+        return float(first_true(lambda m: float(self.sf(m)) <= q, -1, self.k))
 
     def median(self) -> float:
         """The smallest m with P(Col ≤ m) ≥ ½."""

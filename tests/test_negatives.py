@@ -205,3 +205,34 @@ def test_plot_data(tmp_path):
     i = k.index(31)
     assert data["share"][0.05][i] == pytest.approx(hardest_negatives(31, 10, (0.05,))[0].same_class_share_ideal)
     assert all(a >= b - 1e-12 for a, b in zip(data["share"][0.01], data["share"][0.05], strict=True))
+
+
+def test_dominant_class_law_against_mpmath():
+    import mpmath
+
+    from boundcalc.negatives import collision_count
+
+    c = collision_count(3, [10**12, 1])
+    with mpmath.workdps(50):
+        r0 = mpmath.mpf(10**12) / (10**12 + 1)
+        r1 = 1 - r0
+        ref = [r0 * mpmath.binomial(3, m) * r0**m * (1 - r0) ** (3 - m) + r1 * mpmath.binomial(3, m) * r1**m * (1 - r1) ** (3 - m)
+               for m in range(4)]
+        cum = [sum(ref[: m + 1]) for m in range(4)]
+    got, cdf, sf = c.pmf(np.arange(4)), c.cdf(np.arange(3)), c.sf(np.arange(3))
+    for m in range(4):
+        assert abs(got[m] - float(ref[m])) <= 1e-14 * float(ref[m])
+    for m in range(3):
+        assert abs(cdf[m] - float(cum[m])) <= 1e-14 * float(cum[m])
+        assert abs(sf[m] - float(1 - cum[m])) <= 1e-14 * float(1 - cum[m])
+
+
+def test_quantiles_reach_the_top_of_the_support():
+    from boundcalc.negatives import collision_count
+
+    c = collision_count(1000, "imagenet1k")
+    assert c.ppf(1.0) == 1000 and c.isf(0.0) == 1000 and c.support_max() == 1000
+    assert collision_count(5, [3, 4], replace=False).ppf(1.0) == 3  # at most N_c − 1 others of the class
+    for q in (1e-30, 1e-5, 0.3):
+        m = c.isf(q)
+        assert c.sf(m) <= q < c.sf(m - 1)
