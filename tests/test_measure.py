@@ -190,10 +190,14 @@ def test_two_gloo_processes_equal_single(tmp_path):
         p.join(timeout=120)
         assert p.exitcode == 0
     for key, val in single.as_dict().items():
+        if key == "collision_upper_bound":  # compares each anchor with its class in its own shard (documented)
+            continue
         if isinstance(val, float):
             assert res[key] == pytest.approx(val, rel=1e-12, abs=1e-14), key
         elif key == "intervals":  # the same batches, gathered: the same bootstrap
             for term, pair in val.items():
+                if term == "collision_upper_bound":
+                    continue
                 for mine, theirs in zip(res[key][term], pair, strict=True):
                     assert mine == (theirs if theirs is None else pytest.approx(theirs, rel=1e-12, abs=1e-14)), term
         elif key != "hardness":
