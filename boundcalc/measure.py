@@ -77,6 +77,14 @@ HARDNESS_ROWS = 256
 #: interval's width.
 COLLISION_PAIRS = 1 << 26
 MIN_REFERENCES = 64
+#: Normalised features kept on the device whole when both views hold at most this many entries
+#: (256 MB each in float32): then every pass (μ, the collision bound, each K) reads them instead of
+#: normalising again; larger inputs are normalised block by block, as they are read.
+RESIDENT_ELEMENTS = 1 << 26
+#: Largest spread 2/t of the scores u·v/t ∈ [−1/t, 1/t] for which e^{s − 1/t} cannot underflow
+#: (float32: e^{−80} ≈ 1.8e−35 > 1.2e−38; float64: e^{−700}): then every row is shifted by the
+#: constant 1/t, folded into the matrix product as an extra dimension, instead of by its maximum.
+_SPREAD = {4: 80.0, 8: 700.0}
 #: Per-batch sums kept by the measurement (columns of the batch-sum matrix).
 _SUMS = ["l_cont", "covered", "sup", "sub", "collision", "repeated", "d", "l_sup", "correct", "anchors",
          "correct_two_views", "curl_anchors", "curl_l_cont", "curl_sub", "curl_sub_uncovered", "collision_bound",
@@ -620,10 +628,12 @@ def _measure_passes(
     n_rows, dim = z1.shape[0], z1.shape[1]
     step = max(max(ks) + 1, chunk_elements // max(dim, 1))  # rows per block loaded on the device
 
-    def block(pair: tuple[Any, Any], order: Any, start: int, stop: int) -> tuple[Any, Any, Any, Any]:
+    fetchers = [_Rows(pair, device, dtype) for pair in views]
+
+    def block(fetch: _Rows, order: Any, start: int, stop: int) -> tuple[Any, Any, Any, Any]:
         """Rows start..stop (after the shuffle) on the device: u, v, m, y."""
         idx = order[start:stop] if order is not None else slice(start, stop)
-        u, v = normalise(pair[0][idx].to(device), "z1").to(dtype), normalise(pair[1][idx].to(device), "z2").to(dtype)
+        u, v = fetch(idx)
         m = m_all[idx].to(device, dtype) if m_all is not None else (u + v) / 2
         return u, v, m, y[idx].to(device)
 
@@ -652,16 +662,16 @@ def _measure_passes(
         mu = _class_means(train_rows, int(y_train.shape[0]), c, dim, step, device, dtype, "train_labels")
         means_from = "train"
     else:  # per-class mean of m over all rows (and ranks), from the first pass's views
-        mu = _class_means(lambda s0, s1: block(views[0], None, s0, s1)[2:], n_rows, c, dim, step, device, dtype, None)
+        mu = _class_means(lambda s0, s1: block(fetchers[0], None, s0, s1)[2:], n_rows, c, dim, step, device, dtype, None)
         means_from = "features"
     references = max(MIN_REFERENCES, COLLISION_PAIRS // max(n_rows, 1))
-    bound_rows = [_collision_rows(pair, y, c, references, seed, device, dtype, chunk_elements) for pair in views]
+    bound_rows = [_collision_rows(fetch, y, c, references, seed, device, dtype, chunk_elements) for fetch in fetchers]
     marks = [[hardest_count(f, k) for f in HARD_FRACTIONS] for k in ks]
     per_batch: list[list[Any]] = [[] for _ in ks]
     b_max = max(ks) + 1  # the score matrices, reused: a block holds ≤ chunk scores, or one row of B
     buf = torch.empty(max(b_max, min(chunk_elements, n_rows * b_max)), dtype=dtype, device=device)
     for p in range(passes):
-        pair = views[p % len(views)]
+        fetch = fetchers[p % len(views)]
         zeta, has_ref = bound_rows[p % len(views)]
         order = None
         if not keep_order:
@@ -674,7 +684,7 @@ def _measure_passes(
         for s0 in range(0, max(ends), step):
             s1 = min(s0 + step, max(ends))
             idx = order[s0:s1] if order is not None else slice(s0, s1)
-            new = [*block(pair, order, s0, s1), zeta[idx].to(device), has_ref[idx].to(device)]
+            new = [*block(fetch, order, s0, s1), zeta[idx].to(device), has_ref[idx].to(device)]
             held = new if not held else [torch.cat([a, b]) for a, b in zip(held, new, strict=True)]
             for j, k in enumerate(ks):
                 b = k + 1
@@ -713,6 +723,24 @@ def _measure_passes(
     return out
 
 
+class _Rows:
+    """Normalised rows of two views on the device, by index: held whole after one normalisation
+    when they fit in :data:`RESIDENT_ELEMENTS`, else normalised as each block is read."""
+
+    def __init__(self, pair: tuple[Any, Any], device: Any, dtype: Any) -> None:
+        self.z1, self.z2, self.device, self.dtype = pair[0], pair[1], device, dtype
+        self.whole = None
+        if self.z1.numel() <= RESIDENT_ELEMENTS:
+            self.whole = (normalise(self.z1.to(device), "z1").to(dtype), normalise(self.z2.to(device), "z2").to(dtype))
+
+    def __call__(self, idx: Any) -> tuple[Any, Any]:
+        if self.whole is not None:
+            at = idx.to(self.device) if hasattr(idx, "to") else idx
+            return self.whole[0][at], self.whole[1][at]
+        return (normalise(self.z1[idx].to(self.device), "z1").to(self.dtype),
+                normalise(self.z2[idx].to(self.device), "z2").to(self.dtype))
+
+
 def _own_counts(y: Any, b: int, c: int) -> Any:
     """Each row's own-class count in its batch of ``b`` consecutive rows (itself included), in
     O(B) per batch rather than a B×B comparison: a histogram of (batch, class) keys where
@@ -725,7 +753,7 @@ def _own_counts(y: Any, b: int, c: int) -> Any:
     return counts[inverse]
 
 
-def _collision_rows(pair: tuple[Any, Any], y: Any, c: int, references: int, seed: int, device: Any, dtype: Any,
+def _collision_rows(fetch: _Rows, y: Any, c: int, references: int, seed: int, device: Any, dtype: Any,
                     chunk: int) -> tuple[Any, Any]:
     """Per row i, the collision upper bound's summand (Nozawa & Sato; UNS code/notebooks/
     collision.ipynb): ζ_i = mean over the other samples j of its class of |u_i·v_j − u_i·v_i|,
@@ -737,7 +765,6 @@ def _collision_rows(pair: tuple[Any, Any], y: Any, c: int, references: int, seed
     Padded references are zero vectors (each adds |u_i·v_i|, taken off again), and anchors and
     references share one seeded order of the class, so that i meets itself at column i."""
     torch = require_torch()
-    z1, z2 = pair
     n = int(y.shape[0])
     yc = y.cpu()
     zeta = torch.zeros(n, dtype=torch.float64)
@@ -749,7 +776,7 @@ def _collision_rows(pair: tuple[Any, Any], y: Any, c: int, references: int, seed
     pos = torch.arange(n) - starts[yc[rows]]
     top = 2 ** torch.floor(torch.log2(counts.clamp_min(1).double()))
     size = (top * torch.ceil(counts / top * 4) / 4).long()  # counts rounded up to 2^w·{1, 1.25, 1.5, 1.75, 2}
-    dim = int(z1.shape[1])
+    dim = int(fetch.z1.shape[1])
     for width in torch.unique(size[counts >= 2]).tolist():
         cls = torch.nonzero((size == width) & (counts >= 2)).squeeze(1)
         slot = torch.full((c,), -1, dtype=torch.long)
@@ -765,13 +792,13 @@ def _collision_rows(pair: tuple[Any, Any], y: Any, c: int, references: int, seed
         for g0 in range(0, cls.numel(), groups):
             g1 = min(g0 + groups, cls.numel())
             r_idx = table[g0:g1, :q]
-            vr = normalise(z2[r_idx.clamp_min(0).reshape(-1)].to(device), "z2").to(dtype).view(g1 - g0, q, dim)
+            vr = fetch(r_idx.clamp_min(0).reshape(-1))[1].view(g1 - g0, q, dim)
             vr = vr * (r_idx >= 0).to(device, dtype).unsqueeze(2)
             for a0 in range(0, width, rows_per):
                 a_idx = table[g0:g1, a0:a0 + rows_per]
                 flat = a_idx.clamp_min(0).reshape(-1)
-                ua = normalise(z1[flat].to(device), "z1").to(dtype).view(g1 - g0, -1, dim)
-                own = (ua * normalise(z2[flat].to(device), "z2").to(dtype).view(g1 - g0, -1, dim)).sum(2, keepdim=True)
+                ua, va = (x.view(g1 - g0, -1, dim) for x in fetch(flat))
+                own = (ua * va).sum(2, keepdim=True)
                 diff = torch.bmm(ua, vr.transpose(1, 2)).sub_(own).abs_()  # |u_i·v_j − u_i·v_i|
                 total = diff.sum(2).double()
                 at = torch.arange(a0, a0 + a_idx.shape[1], device=device)
@@ -791,13 +818,20 @@ def _pairs(u: Any, v: Any, y: Any, own: Any, b: int, t: float, chunk: int, marks
     negatives among the hardest (on the first HARDNESS_ROWS anchors of each batch, a random
     sample after the shuffle), in one pass over each block of scores (held in ``buf``).
 
-    L_cont of anchor i without cancellation: with M_i its row maximum, S_i = Σ_{j≠i} e^{s_ij − M_i}
-    and P_i = e^{s_ii − M_i}, −log softmax = log1p(S_i / P_i) when S_i < P_i (a small loss keeps
-    its relative accuracy in float32), else log(S_i + P_i) − (s_ii − M_i) (≥ ln 2; P_i may
-    underflow)."""
+    L_cont of anchor i without cancellation: with M_i a shift (1/t, the largest possible score,
+    added to the product as a dimension, where e^{−2/t} cannot underflow; else the row maximum),
+    S_i = Σ_{j≠i} e^{s_ij − M_i} and P_i = e^{s_ii − M_i}, −log softmax = log1p(S_i / P_i) when
+    S_i < P_i (a small loss keeps its relative accuracy in float32), else
+    log(S_i + P_i) − (s_ii − M_i) (≥ ln 2; P_i may underflow)."""
     torch = require_torch()
     nb = u.shape[0] // b
-    ub, vb, yb, ob = (u / t).view(nb, b, -1), v.view(nb, b, -1), y.view(nb, b), own.view(nb, b)  # 1/t folded into u
+    fixed = 2 / t <= _SPREAD.get(u.element_size(), 0.0)  # shift every row by 1/t, inside the product
+    if fixed:  # [u/t, −1/t]·[v, 1] = s − 1/t
+        u = torch.cat([u / t, torch.full((u.shape[0], 1), -1 / t, dtype=u.dtype, device=u.device)], 1)
+        v = torch.cat([v, torch.ones((v.shape[0], 1), dtype=v.dtype, device=v.device)], 1)
+    else:
+        u = u / t
+    ub, vb, yb, ob = u.view(nb, b, -1), v.view(nb, b, -1), y.view(nb, b), own.view(nb, b)  # 1/t folded into u
     top = min(max(marks), b - 1)
     if b * b <= chunk:
         per = max(1, chunk // (b * b))
@@ -826,11 +860,15 @@ def _pairs(u: Any, v: Any, y: Any, own: Any, b: int, t: float, chunk: int, marks
                 sel[:, _I[f"same_hardest_{j}"]] += hit[:, :, min(mk, top) - 1].sum(1)
             sel[:, _I["same_rest"]] += (count[:, :h1] - 1 - hit[:, :, -1]).sum(1)
             sel[:, _I["hardness_anchors"]] += h1
-        peak = scores.amax(2)
-        scores.sub_(peak.unsqueeze(2)).exp_()
+        if fixed:
+            gap = diag  # s_ii − 1/t ≤ 0
+        else:
+            peak = scores.amax(2)
+            scores.sub_(peak.unsqueeze(2))
+            gap = diag - peak  # s_ii − M_i ≤ 0
+        scores.exp_()
         scores[:, local, cols] = 0
         rest = scores.sum(2)  # S_i
-        gap = diag - peak  # s_ii − M_i ≤ 0
         pos = gap.exp()
         small = rest < pos
         lc = torch.where(small, torch.log1p(rest / torch.where(small, pos, 1)), torch.log(rest + pos) - gap).double()

@@ -132,6 +132,30 @@ def test_float32_close_to_float64(device):
     b = measure(z1, z2, y, 7, 0.2, device=device, dtype=torch.float64)
     assert a.l_cont == pytest.approx(b.l_cont, rel=1e-5)
     assert a.sup_part == pytest.approx(b.sup_part, rel=1e-5, abs=1e-7)
+    # long rows: float32 row sums of B = 2048 terms (cascade summation), float64 per-batch sums
+    z1, z2, y = data(n=2 * 2048, d=32, c=50, seed=15)
+    a = quiet(z1.astype(np.float32), z2.astype(np.float32), y, [255, 2047], 0.1, device=device, bootstrap=50)
+    b = quiet(z1, z2, y, [255, 2047], 0.1, device=device, dtype=torch.float64, bootstrap=50)
+    for x, w in zip(a, b, strict=True):
+        for key in ("l_cont", "l_sup", "sup_part", "sub_part", "d", "collision_upper_bound", "lower_bound", "curl_sub_part"):
+            assert getattr(x, key) == pytest.approx(getattr(w, key), rel=1e-5, abs=1e-9), key
+        assert x.intervals["l_cont"] == pytest.approx(w.intervals["l_cont"], rel=1e-5)
+
+
+@pytest.mark.parametrize("t", [0.5, 0.01, 0.002])
+def test_both_score_shifts_agree_with_the_reference(t, device):
+    """Rows are shifted by 1/t inside the product where e^{−2/t} cannot underflow (float32:
+    t ≥ 0.025, float64: t ≥ 0.00286), else by their maximum: t = 0.01 takes the second path in
+    float32 and the first in float64, t = 0.002 the second in both."""
+    z1, z2, y = data(n=96, c=3, seed=14)
+    ref = reference(z1, z2, y, 7, t)
+    f64 = quiet(z1, z2, y, 7, t, dtype=torch.float64, device=device, keep_order=True, bootstrap=0)
+    f32 = quiet(z1.astype(np.float32), z2.astype(np.float32), y, 7, t, device=device, keep_order=True, bootstrap=0)
+    for ours, theirs in dict(l_cont="l_cont", l_sup="lsup", collision_term="col").items():
+        assert getattr(f64, ours) == pytest.approx(ref[theirs], rel=1e-10), ours
+        assert getattr(f32, ours) == pytest.approx(ref[theirs], rel=1e-5), ours
+    for j, band in enumerate(f64.hardness[: len(HARD_FRACTIONS)]):
+        assert band["same_class_share"] == pytest.approx(ref[f"h{j}"], rel=1e-12)
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 50, 10**9])
