@@ -203,7 +203,8 @@ def simulate(
 @app.command()
 @command
 def measure(
-    k: Annotated[int, typer.Option("--k", "-k", help="Negatives K: batches of K+1 rows.")],
+    k: Annotated[str, typer.Option("--k", "-k", help="Negatives K: batches of K+1 rows; a list 31,63,127 (or a range 32..1024:x2) "
+                                   "measures each K from the same features, one row per K.")],
     temperature: Annotated[float, typer.Option("--temperature", "-t", help="Temperature t of the scores.")],
     features: Annotated[tuple[Path, Path] | None, typer.Option("--features", help="Two views' features Z1 Z2 (N×D, .npy or .pt).")] = None,
     labels: Annotated[Path | None, typer.Option("--labels", help="Labels Y (N integer class ids, .npy or .pt).")] = None,
@@ -221,6 +222,13 @@ def measure(
     device: Annotated[str | None, typer.Option("--device", help="cpu, cuda, cuda:1 … (default: CUDA when present).")] = None,
     amp: Annotated[bool, typer.Option("--amp", help="Automatic mixed precision when running --encoder.")] = False,
     classes: Annotated[int | None, typer.Option("--classes", "-c", help="Number of classes C (labels 0..C−1; default: the distinct labels).")] = None,
+    train_features: Annotated[tuple[Path, Path] | None, typer.Option(
+        "--train-features", help="A training split's two views Z1 Z2: μ = its class means (the authors' protocol); every term on --features.")] = None,
+    train_labels: Annotated[Path | None, typer.Option("--train-labels", help="The training split's labels (with --train-features).")] = None,
+    train_averaged_features: Annotated[Path | None, typer.Option(
+        "--train-averaged-features", help="The training split's features averaged over augmentations (m for μ; the authors: 10).")] = None,
+    train_data: Annotated[str | None, typer.Option(
+        "--train-data", help="With --encoder: module:factory of the training split's loader (μ from it, averaged over --augmentations).")] = None,
     prior: Preset = None,
     prior_file: PriorFile = None,
     method: Method = "all",
@@ -234,7 +242,9 @@ def measure(
 ) -> None:
     """Measure every term of the bounds from saved features (or an encoder), with 95% intervals; then the bounds.
 
-    Example: boundcalc measure --features z1.npy z2.npy --labels y.npy --k 255 --temperature 0.5
+    Example: boundcalc measure --features z1.npy z2.npy --labels y.npy --k 31,63,127 --temperature 0.5
+
+    The authors' protocol (μ from the training split): add --train-features t1.npy t2.npy --train-labels ty.npy
 
     From your encoder: boundcalc measure --encoder examples.torch_encoder:make_encoder --data examples.torch_encoder:make_loader --k 15 -t 0.5
     """
@@ -242,9 +252,12 @@ def measure(
     from ..reports import MeasureRequest, measure_report
 
     given = any(x is not None for x in (prior, prior_file))
-    req = MeasureRequest(k, temperature, features, labels, encoder, data, means, seed, device, amp,
-                         PriorSource(None, prior, prior_file) if given else None, method, classes, averaged_features,
-                         augmentations, keep_order, passes, bootstrap)
+    ks = parse_int_list(k, "--k")
+    req = MeasureRequest(ks[0] if len(ks) == 1 else ks, temperature, features=features, labels=labels, encoder=encoder, data=data,
+                         means=means, seed=seed, device=device, amp=amp, prior=PriorSource(None, prior, prior_file) if given else None,
+                         methods=method, classes=classes, averaged_features=averaged_features, augmentations=augmentations,
+                         keep_order=keep_order, passes=passes, bootstrap=bootstrap, train_features=train_features,
+                         train_labels=train_labels, train_averaged_features=train_averaged_features, train_data=train_data)
     chosen = output_format(fmt, output)
     latex = latex_options(chosen, table_env, caption, label)
     with progress_bar("measuring") as advance:
