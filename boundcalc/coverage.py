@@ -53,6 +53,7 @@ from .special import (
     log_all_seen,
     log_binom_coef,
     log_one_minus_product,
+    log_scaled_ratio,
     logsumexp_weighted,
     stirlerr,
 )
@@ -140,7 +141,9 @@ def _log_cdf_sf(
     if at_c.any():  # υ_C = C! Π ρ_c (i.i.d.) or Π N_c / binom(N, C)
         if replace:
             # ln C! + Σ ln ρ_c with Stirling's series written out: ½ ln 2πC − C + δ(C) + Σ ln(C ρ_c)
-            val = 0.5 * math.log(2 * math.pi * c) - c + float(stirlerr(c)) + float(np.sum(model.m * np.log(model.a * (c / model.A))))
+            # (each ln(C ρ_c) formed as log1p of C a_c − A exactly where C ρ_c is near 1; added exactly)
+            val = math.fsum((0.5 * math.log(2 * math.pi * c), -c, float(stirlerr(c)),
+                             float(log_scaled_ratio(float(c), model.a, model.A) @ model.m)))
         else:
             val = float(np.sum(model.m * np.log(model.a))) - log_binom_coef(model.N, c)
         logcdf[at_c] = min(val, 0.0)

@@ -24,15 +24,22 @@ from numpy.typing import ArrayLike, NDArray
 
 from .priors import Prior, require_pool
 from .special import (
+    LN_2PI,
+    bd0_wide,
+    bd0_wide_one,
     clog1p,
+    compensated_sum,
     log1mexp,
+    log1mexp_over,
     log_binom_pmf,
     log_neg_log1mexp,
     log_one_minus_exp_of,
     log_one_minus_product,
     log_poisson_pmf,
-    log_poisson_pmf_one,
+    log_scaled_ratio,
     logsumexp_weighted,
+    stirlerr,
+    stirlerr_one,
 )
 
 __all__ = ["SaddleModel", "model_for", "saddle_point", "log_coefficient", "log_cdf_one", "log_integral"]
@@ -76,6 +83,15 @@ _MIN_REACH = 0.25
 #: A shared value is accepted when Σ|terms| of its trapezoidal sum is at most this multiple of
 #: the sum: rounding then costs at most 2 bits (cdf + sf − 1 stays below 1e−14, as with own circles).
 _MAX_CANCELLATION = 4.0
+#: A shared value is accepted only where the coefficients that alias onto it (n ± M, n ± 2M, …
+#: for M trapezoidal nodes on the full circle) are below this share of it, by the Chernoff bound
+#: of :func:`_log_alias_bound` (a bound, not an estimate: it cannot pass on an aliased value).
+_ALIAS_SHARE = 1e-17
+#: i.i.d. coverage: a class with y = a_u s below this is "rare" on the circle: its factor
+#: 1 − e^{−y} is written y · e^{g(y)}, g(y) = ln((1 − e^{−y})/y) (special.log1mexp_over), so the
+#: large ln y of each rare class cancels analytically against the Poisson pmf's n ln λ and
+#: their phases against e^{−inθ} (docs/coverage.md, "The deep left tail").
+_RARE_Y = 1.0
 #: Saddle-point models kept per process (a Prior is a value, so equal priors share one).
 _MODEL_CACHE_SIZE = 64
 
@@ -85,8 +101,10 @@ class SaddleModel:
 
     def __init__(self, prior: Prior, replace: bool):
         self.replace = bool(replace)
-        self.a = prior.masses.astype(np.float64)
+        self.a = prior.masses.astype(np.float64)  # aligned with the prior's own arrays
         self.m = prior.multiplicities.astype(np.float64)
+        order = np.argsort(self.a, kind="stable")  # ascending: a circle's rare classes are a prefix
+        self.a_up, self.m_up = self.a[order], self.m[order]
         self.C = prior.n_classes
         self.A = prior.total
         if not self.replace:
@@ -177,9 +195,95 @@ class SaddleModel:
         r = np.exp(lphi - self.log_one_minus_phi(y) + lse)
         return self.sw1(s) * (self.A - r)
 
+    def log_class_ratio(self, s: NDArray[np.float64], theta: NDArray[np.float64]) -> tuple[NDArray[np.complex128], NDArray[np.float64]]:
+        """i.i.d. draws: (Σ_u m_u r_u(θ), C_rare) on the circles of radii s (k,) at nodes θ (k, J),
+        where ln Φ(s e^{iθ}) − ln Φ(s) = i C_rare θ + Σ_u m_u r_u(θ): a rare class (y = a_u s <
+        _RARE_Y) has r = g(a z) − g(a s), the others r = ℓ(a z) − ℓ(a s) (ℓ = log1mexp). The
+        C_rare phases iθ are left to the caller's e^{−inθ} (the draw count n − C_rare), so
+        neither side carries a phase of size nθ. Masses in blocks of about _CHUNK numbers."""
+        y = self.a_up[None, :] * s[:, None]
+        rare = y < _RARE_Y
+        c_rare = rare.astype(np.float64) @ self.m_up
+        # The masses ascend, so each circle's rare classes are a prefix: columns before the
+        # shortest prefix are rare on every circle, those after the longest on none, and only
+        # the band between takes both forms.
+        counts = rare.sum(axis=1)
+        lo, hi = int(counts.min()), int(counts.max())
+        z = s[:, None] * np.exp(1j * theta)
+        total = np.zeros(z.shape, dtype=np.complex128)
+        block = max(1, _CHUNK // max(1, z.size))
+        for u0 in range(0, self.a_up.size, block):
+            u1 = min(u0 + block, self.a_up.size)
+            for c0, c1, form in ((u0, min(u1, lo), "rare"), (max(u0, hi), u1, "common"), (max(u0, lo), min(u1, hi), "band")):
+                if c0 >= c1:
+                    continue
+                a, m, yb = self.a_up[c0:c1], self.m_up[c0:c1], y[:, c0:c1]
+                w = a[None, None, :] * z[:, :, None]
+                if form == "rare":
+                    vals = log1mexp_over(w) - log1mexp_over(yb)[:, None, :]
+                elif form == "common":
+                    vals = log1mexp(w) - log1mexp(yb)[:, None, :]
+                else:
+                    rb = rare[:, None, c0:c1]
+                    vals = np.where(rb, log1mexp_over(np.where(rb, w, 0.5)) - log1mexp_over(np.where(rare[:, c0:c1], yb, 0.5))[:, None, :],
+                                    log1mexp(np.where(rb, 1.0, w)) - log1mexp(np.where(rare[:, c0:c1], 1.0, yb))[:, None, :])
+                total += vals @ m
+        return total, c_rare
+
+    def head_classes(self, n0: NDArray[np.int64], s: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The class sum of :meth:`log_head` on circles of radii s with draw counts n₀:
+        (Σ_{u∉R} m ℓ(y_u) + Σ_{u∈R} m (ln(n₀ ρ_u) + g(y_u)), C_R). Masses in blocks."""
+        part = np.zeros(s.shape)
+        c_rare = np.zeros(s.shape)
+        block = max(1, _CHUNK // max(1, s.size))
+        for u0 in range(0, self.a.size, block):
+            a, m = self.a[u0 : u0 + block], self.m[u0 : u0 + block]
+            y = a[None, :] * s[:, None]
+            rare = y < _RARE_Y
+            with np.errstate(divide="ignore"):
+                common = log1mexp(np.where(rare, 1.0, y))
+            if rare.any():
+                rare_terms = log_scaled_ratio(n0.astype(np.float64)[:, None], a[None, :], self.A) + log1mexp_over(np.where(rare, y, 0.5))
+                common = np.where(rare, rare_terms, common)
+                c_rare += rare.astype(np.float64) @ m
+            part += common @ m
+        return part, c_rare
+
+    def log_head(
+        self, n: NDArray[np.int64], s: NDArray[np.float64], centre: NDArray[np.int64] | None = None,
+        classes: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+    ) -> NDArray[np.float64]:
+        """i.i.d. draws: ln Φ(s) − ln p(n; A s), elementwise, in a form whose terms are each of
+        the size of ln υ_n (no cancellation of ln Φ against ln p in the deep left tail).
+
+        With λ = A s, y_u = ρ_u λ and the rare classes R (y_u < _RARE_Y, C_R of them),
+        ln(1 − e^{−y}) = ln(ρ λ) + g(y) for them and ln p = −δ(n) − D(n, λ) − ½ ln 2πn
+        (Loader) give, with x = n − C_R,
+
+            Σ_{u∉R} m ℓ(y_u) + Σ_{u∈R} m (ln(n₀ ρ_u) + g(y_u)) + C_R ln(n/n₀)
+            + δ(n) + ½ ln 2πn + D(x, λ) − D(x, n),
+
+        since C_R ln λ + n ln(n/λ) − n + λ = C_R ln n + D(x, λ) − D(x, n). n₀ (``centre``,
+        default n) is the circle's own draw count; ``classes`` its :meth:`head_classes`, when a
+        shared circle has summed them once. At n = C + 1 every term but −D(1, n) ≈ −C is small,
+        and that one is exact to rounding; the terms are added with compensation.
+        """
+        n0 = n if centre is None else centre
+        part, c_rare = self.head_classes(n0, s) if classes is None else classes
+        nf = n.astype(np.float64)
+        x = nf - c_rare
+        shift = c_rare * np.log1p((nf - n0) / n0) if centre is not None else np.zeros(s.shape)
+        terms = [part, shift, stirlerr(nf), 0.5 * (LN_2PI + np.log(nf)), bd0_wide(x, self.A * s)]
+        if c_rare.any():  # D(x, n) = 0 when no class is rare (x = n)
+            terms.append(-bd0_wide(x, nf))
+        return compensated_sum(terms)
+
     def log_integrand(self, n: NDArray[np.int64], s: NDArray[np.float64], theta: NDArray[np.float64], kind: str) -> NDArray[np.complex128]:
         """ln of the integrand of I(s) at the nodes θ, shape (k, J). The sum over the U distinct
         masses runs in blocks, so memory stays near _CHUNK numbers however large U is."""
+        if kind == "cdf" and self.replace:
+            classes, c_rare = self.log_class_ratio(s, theta)
+            return self.base_ratio((n - c_rare)[:, None], s[:, None], theta) + classes
         y = self.y(s)
         wz = self.wz(s, theta)
         base = self.base_ratio(n[:, None], s[:, None], theta)
@@ -323,10 +427,15 @@ def _shared(
     shift = logf.real.max(axis=1, keepdims=True)  # the integrand peaks at θ = 0, where it is 1
     with np.errstate(under="ignore"):
         g = wts * np.exp(logf - shift)
-    y = model.y(s)
-    head = (model.log_phi(y) if kind == "cdf" else model.log_one_minus_phi(y)) + shift[:, 0]
+    iid_cdf = kind == "cdf" and model.replace
+    if iid_cdf:
+        circle_part, circle_rare = model.head_classes(centres, s)
+    else:
+        y = model.y(s)
+        head = (model.log_phi(y) if kind == "cdf" else model.log_one_minus_phi(y)) + shift[:, 0]
     edge = np.abs(g[:, -1])
     size = np.sum(np.abs(g), axis=1)
+    log_alias = _log_alias_bound(model, s, n, where, m_int, kind) - shift[:, 0]
     vals = np.empty(n.size)
     ok = np.empty(n.size, dtype=bool)
     for start in range(0, n.size, _CHUNK):
@@ -340,10 +449,65 @@ def _shared(
         for node in range(_SHARED_NODES - 1, -1, -1):
             acc = acc * z + g[w, node]
         total = acc.real
-        ok[part] = (total > 0) & (size[w] <= _MAX_CANCELLATION * total) & (edge[w] < _EDGE_SHARE * total)
         with np.errstate(divide="ignore", invalid="ignore"):
-            vals[part] = head[w] + np.log(total) - model.log_pmf(n[part], s[w])
+            log_total = np.log(total)
+            if iid_cdf:  # the classes' sum once per circle, the draw count's terms per point
+                head_w = model.log_head(n[part], s[w], centres[w], (circle_part[w], circle_rare[w]))
+                vals[part] = head_w + shift[w, 0] + log_total
+            else:
+                vals[part] = head[w] + log_total - model.log_pmf(n[part], s[w])
+        ok[part] = ((total > 0) & (size[w] <= _MAX_CANCELLATION * total) & (edge[w] < _EDGE_SHARE * total)
+                    & (log_alias[w] < log_total + math.log(_ALIAS_SHARE)))
     return vals, ok
+
+
+def _log_tilt(model: SaddleModel, s: NDArray[np.float64], r: NDArray[np.float64], kind: str) -> NDArray[np.float64]:
+    """ln H(r s) − ln H(s) for H = B Φ ("cdf") or B (1 − Φ) ("sf"), elementwise."""
+    t = s * r
+    base = model.A * (t - s) if model.replace else model.N * (np.log1p(t) - np.log1p(s))
+    y1, y0 = model.y(t), model.y(s)
+    if kind == "cdf":
+        return base + model.log_phi(y1) - model.log_phi(y0)
+    return base + model.log_one_minus_phi(y1) - model.log_one_minus_phi(y0)
+
+
+def _log_alias_bound(
+    model: SaddleModel, s: NDArray[np.float64], n: NDArray[np.int64], where: NDArray[np.intp], m_int: NDArray[np.int64], kind: str
+) -> NDArray[np.float64]:
+    """ln of an upper bound, per circle, on what aliases onto any point it serves.
+
+    On the circle of radius s with M nodes the trapezoidal sum of H(s e^{iθ}) e^{−inθ} / H(s) is
+    P_s(X ≡ n mod M), X the tilted draw count (P_s(X = j) = [t^j]H s^j / H(s), all terms
+    positive), so the error at a served n is P_s(X ≡ n mod M, X ≠ n) ≤ P_s(X ≥ n_lo + M) +
+    P_s(X ≤ n_hi − M) for the lowest and highest points the circle serves. Each tail has the
+    Chernoff bound P_s(X ≥ k) ≤ H(rs) / (H(s) r^k) for r ≥ 1 (≤ k: r ≤ 1), taken at r = s_k/s
+    with s_k the saddle point of k; a tail outside the support (X ≥ C for "cdf", X ≤ N without
+    replacement, X < full for "sf") is 0."""
+    k = np.arange(s.size)
+    first = np.searchsorted(where, k, side="left")
+    last = np.searchsorted(where, k, side="right") - 1
+    up = n[first] + m_int
+    down = n[last] - m_int
+    low_support = model.C if kind == "cdf" else 0
+    high_support = math.inf if model.replace else (model.N if kind == "cdf" else model.full - 1)
+    out = np.full(s.size, -np.inf)
+    for target, upper in ((up, True), (down, False)):
+        live = (target <= high_support) & (target >= low_support)
+        if not live.any():
+            continue
+        # The saddle point of k = low_support itself is at the support's edge: that of the next
+        # count still gives a valid (if looser) radius for the lower tail.
+        tk = np.maximum(target[live], low_support + 1) if kind == "cdf" else np.maximum(target[live], 1)
+        if not model.replace:
+            tk = np.minimum(tk, high_support - 1)
+        sk, _ = saddle_point(model, tk, kind)
+        r = sk / s[live]
+        valid = (r >= 1.0) if upper else (r <= 1.0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            bound = _log_tilt(model, s[live], r, kind) - target[live] * np.log(r)
+        bound = np.where(valid & np.isfinite(bound), np.minimum(bound, 0.0), 0.0)
+        out[live] = np.logaddexp(out[live], bound)
+    return out
 
 
 #: The trapezoidal nodes 0.._NODES of one circle, as multiples of its spacing.
@@ -392,12 +556,9 @@ def log_cdf_one(model: SaddleModel, n: int) -> float | None:
     step = 2 * math.pi / big_m  # the spacing of log_integral's nodes (so the same aliasing)
     last = min(_NODES, math.ceil(_ONE_WINDOW / (sigma * step)))
     theta = _NODE_INDEX[: last + 1] * step
-    log_phi = model.log_phi_at(s)
-    z = s * np.exp(1j * theta)
-    block = max(1, _CHUNK // z.size)  # the masses in blocks: memory stays near _CHUNK numbers
-    classes = sum((log1mexp(np.multiply.outer(z, a[u0 : u0 + block])) @ m[u0 : u0 + block]
-                   for u0 in range(0, a.size, block)), np.zeros(z.shape, dtype=np.complex128)) - log_phi
-    log_f = model.base_ratio(n, s, theta) + classes
+    sv = np.array([s])
+    classes, c_rare = model.log_class_ratio(sv, theta[None, :])
+    log_f = model.base_ratio(n - float(c_rare[0]), s, theta) + classes[0]
     with np.errstate(under="ignore"):
         terms = np.exp(log_f).real
     integral = 2.0 * float(np.sum(terms)) - terms[0] - (terms[-1] if 2 * last == big_m else 0.0)
@@ -406,7 +567,11 @@ def log_cdf_one(model: SaddleModel, n: int) -> float | None:
     log_i = math.log(integral / big_m)
     if 2 * last < big_m and log_f[-1].real - log_i >= math.log(_EDGE_SHARE):
         return None
-    return log_phi + log_i - log_poisson_pmf_one(n, model.A * s)
+    part, c_rare = model.head_classes(np.array([n]), sv)
+    rare, x = float(c_rare[0]), nf - float(c_rare[0])
+    # log_head's terms in plain floats, added exactly (math.fsum)
+    return math.fsum((float(part[0]), stirlerr_one(nf), 0.5 * (LN_2PI + math.log(nf)), bd0_wide_one(x, model.A * s),
+                      -bd0_wide_one(x, nf) if rare else 0.0, log_i))
 
 
 def _log_coefficient_each(model: SaddleModel, n: np.ndarray, kind: str) -> np.ndarray:
@@ -424,6 +589,9 @@ def _log_coefficient_each(model: SaddleModel, n: np.ndarray, kind: str) -> np.nd
             log_int[todo], ok = log_integral(model, nn[todo], s[todo], sigma[todo], kind, nodes, window)
             todo[todo] = ~ok
             nodes, window = 2 * nodes, 2 * window
+        if kind == "cdf" and model.replace:
+            out[start : start + step] = model.log_head(nn, s) + log_int
+            continue
         y = model.y(s)
         head = model.log_phi(y) if kind == "cdf" else model.log_one_minus_phi(y)
         out[start : start + step] = head + log_int - model.log_pmf(nn, s)

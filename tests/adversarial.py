@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from itertools import product
 
 import mpmath as mp
@@ -27,13 +28,25 @@ import boundcalc as bc
 
 #: The tolerance every case must meet (log forms relative to max(1, |ln|)).
 TOLERANCE = 1e-13
+#: Single values below 1e−50 meet the rule |Δ ln υ| ≤ 1e−16 |ln υ| + 2 ulp(ln υ): relative
+#: to |ln υ|, at most 1e−16 + 2·2^−52 (their error is |Δ ln υ| / |ln υ|).
+DEEP = "ln υ < 1e−50"
+DEEP_TOLERANCE = 1e-16 + 2 * 2.0**-52
+#: ln(1e−50): where the deep rule applies.
+_LOG_DEEP = -50 * math.log(10)
 
 #: Most digits a reference may use (beyond, the case is too extreme for this reference).
 _MAX_DIGITS = 5000
 
 QUANTITIES = ("ln υ", "ln(1 − υ)", "ln υ, without replacement", "ln(1 − υ), without replacement",
               "P(T = n)", "E[T]", "Var[T]", "E[T], without replacement", "Var[T], without replacement",
-              "τ_K", "ln(1 − τ_K)", "E[ln(1+Col)]", "P(Col = m)")
+              "τ_K", "ln(1 − τ_K)", "E[ln(1+Col)]", "P(Col = m)",
+              DEEP, "ln υ, whole curve", "ln(1 − υ), whole curve")
+
+
+def tolerance(quantity: str) -> float:
+    """The tolerance of a quantity's error (see :func:`error`)."""
+    return DEEP_TOLERANCE if quantity == DEEP else TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -165,6 +178,38 @@ def ref_uniform_edge(c: int, k: int) -> mp.mpf:
         return mp.loggamma(c + 1) + mp.log(s) - (c + k) * mp.log(c)
 
 
+def ref_log_cdf_exact(groups: tuple[tuple[int, int], ...], n: int) -> mp.mpf:
+    """ln υ_n (i.i.d.) exactly from the integer subset polynomial P(x) = Π_u (x^{a_u} − 1)^{m_u}
+    = Σ_S (−1)^{C−|S|} x^{N_S}: υ_n = Σ_k [x^k]P k^n / N^n, in Python integers, logged at 50
+    digits. For deep left tails, where grouped inclusion–exclusion in mpmath needs thousands of
+    digits."""
+    poly = {0: 1}
+    for a, m in groups:
+        factor = {a * j: math.comb(m, j) * (-1) ** (m - j) for j in range(m + 1)}
+        new: dict[int, int] = {}
+        for e1, c1 in poly.items():
+            for e2, c2 in factor.items():
+                new[e1 + e2] = new.get(e1 + e2, 0) + c1 * c2
+        poly = {e: c for e, c in new.items() if c}
+    total = sum(a * m for a, m in groups)
+    num = sum(c * k**n for k, c in poly.items())
+    with mp.workdps(50):
+        return mp.log(num) - n * mp.log(total) if num > 0 else mp.ninf
+
+
+def ref_log_cdf_digits(groups: tuple[tuple[int, int], ...], n: int) -> mp.mpf:
+    """ln υ_n from boundcalc's mpmath mode at 40 digits (its own Cauchy integral with plain
+    formulas at working precision, docs/math.md §3): for priors too large for exact sums."""
+    with mp.workdps(50):
+        return mp.log(bc.coverage_probability(n, Case("", groups, n, "").counts, digits=40))
+
+
+@lru_cache(maxsize=16)
+def _curve(groups: tuple[tuple[int, int], ...], last: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ln υ_n, ln(1 − υ_n)) for n = 0..last, evaluated as one whole curve (shared circles)."""
+    return bc.coverage.log_coverage_and_sf(np.arange(0, last + 1), Case("", groups, 0, "").counts)
+
+
 # ---------------------------------------------------------------------------------- sweep
 def _draws(groups: tuple[tuple[int, int], ...], replace: bool) -> list[int]:
     c = sum(m for _, m in groups)
@@ -203,6 +248,7 @@ def cases(full: bool = False) -> list[Case]:
     for c in ((1, 2, 10, 1000, 10**5, 10**6) if full else (1, 2, 1000, 10**6)):
         for k in (0, 1, 2):
             out.append(Case("ln υ", ((1, c),), c + k, f"uniform C={c}"))
+    out += _deep_cases(full) + _curve_cases(full)
     for u in ((10, 1000, 10**5) if full else (10, 1000)):  # u distinct masses 1..u: υ_C and the far tail
         groups = tuple((a, 1) for a in range(1, u + 1))
         total = u * (u + 1) // 2
@@ -211,7 +257,51 @@ def cases(full: bool = False) -> list[Case]:
     return out
 
 
+#: Deep left tails (υ < 1e−50): priors with 2–3 count levels (exact integer references),
+#: ImageNet-1K and large uniform priors (40-digit mpmath references), n from C to where υ
+#: reaches 1e−50.
+_DEEP_EXACT = [((3, 200), (4, 300)), ((1, 300), (2, 100)), ((1, 200), (5, 60), (20, 40))]
+_DEEP_EXACT_FULL = [((1, 600), (2, 200), (3, 100)), ((2, 400), (3, 400))]
+
+
+def _deep_cases(full: bool) -> list[Case]:
+    out = []
+    for groups in _DEEP_EXACT + (_DEEP_EXACT_FULL if full else []):
+        c = sum(m for _, m in groups)
+        label = "+".join(f"{a}x{m}" for a, m in groups)
+        steps = (0, 1, 2, 5, 20, c // 10, c // 4, c // 2) if full else (0, 1, 5, c // 4)
+        out += [Case(DEEP, groups, c + k, f"exact {label}") for k in steps]
+    uniform = [(10**4, (1, 2, 1000, 5000)), (10**5, (1, 2, 10**4, 5 * 10**4))] if full else [(10**5, (1, 10**4))]
+    for c, steps in uniform:
+        out += [Case(DEEP, ((1, c),), c + k, f"digits uniform C={c}") for k in steps]
+    if full:
+        imagenet = bc.Prior.preset("imagenet1k")
+        groups = tuple((int(a), int(m)) for a, m in zip(imagenet.masses, imagenet.multiplicities, strict=True))
+        out += [Case(DEEP, groups, n, "digits imagenet1k") for n in (1001, 1010, 1500, 2048, 2300)]
+    return out
+
+
+def _curve_cases(full: bool) -> list[Case]:
+    """Points of whole curves n = 0..3C through n = C, where the shared circles must give way to
+    circles of their own (large uniform C) and for 2–3 count levels."""
+    out = []
+    for c in ((1000, 30000, 10**5) if full else (30000,)):
+        ks = [0, 1, 2, 3, 10, int(math.sqrt(c)), c // 10, c // 2, c, 2 * c]
+        out += [Case(q, ((1, c),), c + k, f"curve uniform C={c}") for k in ks for q in ("ln υ, whole curve", "ln(1 − υ), whole curve")]
+    for groups in _DEEP_EXACT[:2] if full else _DEEP_EXACT[:1]:
+        c = sum(m for _, m in groups)
+        label = "+".join(f"{a}x{m}" for a, m in groups)
+        ks = [-1, 0, 1, 2, 3, 7, 20, c // 4, c // 2, c, 2 * c]
+        out += [Case(q, groups, c + k, f"curve exact {label}") for k in ks for q in ("ln υ, whole curve", "ln(1 − υ), whole curve")]
+    return out
+
+
 def computed(case: Case) -> float:
+    if case.quantity.endswith("whole curve"):
+        lc, ls = _curve(case.groups, 3 * sum(m for _, m in case.groups))
+        return float((lc if case.quantity.startswith("ln υ") else ls)[case.arg])
+    if case.quantity == DEEP:
+        return float(bc.log_coverage_probability(case.arg, case.counts))
     p = case.counts
     if case.quantity.startswith("ln υ") or case.quantity.startswith("ln(1 − υ)"):
         replace = "without" not in case.quantity
@@ -247,7 +337,24 @@ def ref_many_masses(groups: tuple[tuple[int, int], ...], n: int, side: str) -> m
         return log_s1
 
 
+def _ref_log_cdf_any(case: Case) -> mp.mpf:
+    c = sum(m for _, m in case.groups)
+    if case.label.startswith("digits") or case.label.startswith("curve uniform"):
+        if case.label.startswith("curve uniform") and case.arg - c <= 2:
+            return ref_uniform_edge(c, case.arg - c) if case.arg >= c else mp.ninf
+        return ref_log_cdf_digits(case.groups, case.arg)
+    return ref_log_cdf_exact(case.groups, case.arg) if case.arg >= c else mp.ninf
+
+
 def reference(case: Case) -> mp.mpf:
+    if case.quantity == DEEP:
+        return _ref_log_cdf_any(case)
+    if case.quantity.endswith("whole curve"):
+        lc = _ref_log_cdf_any(case)
+        if case.quantity.startswith("ln υ"):
+            return lc
+        with mp.workdps(60):
+            return mp.log(-mp.expm1(lc)) if lc != mp.ninf else mp.mpf(0)
     if case.label.startswith("distinct"):
         return ref_many_masses(case.groups, case.arg, "cdf" if case.quantity == "ln υ" else "sf")
     if case.label.startswith("uniform"):
@@ -287,6 +394,9 @@ def error(case: Case) -> float:
     if want == mp.ninf or got == -math.inf:
         return 0.0 if (want == mp.ninf) == (got == -math.inf) else math.inf
     want_f = float(want)
+    if case.quantity == DEEP:
+        assert want_f < _LOG_DEEP, f"not a deep case: ln υ = {want_f}"
+        return abs(got - want_f) / abs(want_f)
     if case.quantity.startswith("ln"):
         return abs(got - want_f) / max(1.0, abs(want_f))
     return abs(got - want_f) / abs(want_f) if want_f != 0 else abs(got)

@@ -446,3 +446,130 @@ def test_single_values_equal_the_per_point_path(prior):
             assert abs(got - want) <= 1e-14 * max(1.0, abs(want)), (n, got, want)
         single = bc.log_coverage_probability(n, p)
         assert abs(single - min(want, 0.0)) <= 1e-13 * max(1.0, abs(want)), (n, single, want)
+
+
+# ---------------------------------------------- whole curves through n = C, deep tails (issue 26)
+def _deep_units(got: float, want: float) -> float:
+    """|Δ ln p| in units of the rule 1e−16 |ln p| + ulp(ln p) (+ 2^−52 for p near 1)."""
+    return abs(got - want) / (1e-16 * abs(want) + math.ulp(want) + 2.0**-52)
+
+
+def _level_prior(*groups: tuple[int, int]) -> Prior:
+    return Prior(np.array([float(a) for a, _ in groups]), np.array([m for _, m in groups], dtype=np.int64), True, "levels")
+
+
+CURVE_PRIORS = {
+    "uniform 2": Prior.uniform(2), "uniform 100": Prior.uniform(100), "uniform 1000": Prior.uniform(1000),
+    "uniform 30000": Prior.uniform(30000), "uniform 100000": Prior.uniform(100000),
+    "3x200+4x300": _level_prior((3, 200), (4, 300)), "1x50+1000x5": _level_prior((1, 50), (1000, 5)),
+    "1x100+7x50+40x20": _level_prior((1, 100), (7, 50), (40, 20)), "1e6x3+1x2000": _level_prior((10**6, 3), (1, 2000)),
+}
+
+
+@pytest.mark.parametrize("name", list(CURVE_PRIORS))
+def test_whole_curve_through_c_equals_single_values(name):
+    """n = 1…3C as one curve against each n computed alone (every n for C ≤ 1000; for larger C
+    every n up to C + 200 and 300 more at random): the smaller side within 8 units of the deep
+    rule (each is within about 2 of the truth), the larger within 4 ulps. Before the alias
+    bound, C = 30000 gave ln υ = −29647.7 at n = 30001 (truth −29984.3) from a circle 18σ away."""
+    p = CURVE_PRIORS[name]
+    c = p.n_classes
+    n = np.arange(1, 3 * c + 1) if c > 20 else np.arange(1, 80)
+    lc, ls = bc.coverage.log_coverage_and_sf(n, p)
+    if c <= 1000:
+        idx = np.arange(n.size)
+    else:
+        idx = np.unique(np.concatenate([np.arange(c - 2, c + 200), np.random.default_rng(0).choice(n.size, 300, replace=False)]))
+    for i in idx:
+        one_c, one_s = (float(v) for v in bc.coverage.log_coverage_and_sf(int(n[i]), p))
+        if one_c == -math.inf:
+            assert lc[i] == -math.inf and ls[i] == 0.0
+            continue
+        small, big = ((one_c, float(lc[i])), (one_s, float(ls[i]))) if one_c < one_s else ((one_s, float(ls[i])), (one_c, float(lc[i])))
+        assert _deep_units(small[1], small[0]) <= 8, (int(n[i]), small)
+        assert abs(big[1] - big[0]) <= 4 * 2.0**-52, (int(n[i]), big)
+
+
+@pytest.mark.parametrize("c", [1000, 30000, 100000])
+def test_whole_uniform_curve_against_references(c):
+    """Uniform prior, n = 1…3C as one curve, sampled against references: υ_C, υ_{C+1}, υ_{C+2}
+    from Stirling numbers of the second kind (C! S(n, C) / C^n), other points from the 40-digit
+    mpmath contour integral; within 2 units of the deep rule."""
+    n = np.arange(1, 3 * c + 1)
+    lc = bc.log_coverage_probability(n, c)
+    edge = [1, math.comb(c + 1, 2), math.comb(c + 2, 3) * (3 * c + 1) // 4]
+    for k, s in enumerate(edge):
+        with mp.workdps(40):
+            want = float(mp.loggamma(c + 1) + mp.log(s) - (c + k) * mp.log(c))
+        assert _deep_units(float(lc[c + k - 1]), want) <= 2, (c + k, lc[c + k - 1], want)
+    for m in sorted({c + 3, c + 10, c + int(math.sqrt(c)), c + c // 10, 2 * c, 3 * c}):
+        with mp.workdps(50):
+            want = float(mp.log(bc.coverage_probability(m, c, digits=40)))
+        assert _deep_units(float(lc[m - 1]), want) <= 2, (m, lc[m - 1], want)
+
+
+@pytest.mark.parametrize("groups", [((3, 200), (4, 300)), ((1, 50), (1000, 5)), ((1, 100), (7, 50), (40, 20))],
+                         ids=["two levels", "two far levels", "three levels"])
+def test_whole_level_curve_against_exact_rationals(groups):
+    """Priors with 2–3 mass levels: n = 1…3C as one curve, at every n from C − 1 to C + 30 and
+    20 more, against exact rational υ_n (its smaller side within 2 units of the deep rule)."""
+    p = _level_prior(*groups)
+    c = p.n_classes
+    n = np.arange(1, 3 * c + 1)
+    lc, ls = bc.coverage.log_coverage_and_sf(n, p)
+    sample = sorted({*range(c - 1, c + 31), *np.linspace(c + 31, 3 * c, 20).astype(int).tolist()})
+    for m in sample:
+        v = bc.coverage_probability(m, p, exact=True)
+        want_c, want_s = _exact_logs(v)
+        got_c, got_s = float(lc[m - 1]), float(ls[m - 1])
+        if want_c == -math.inf:
+            assert got_c == -math.inf
+            continue
+        if want_c < want_s:
+            assert _deep_units(got_c, want_c) <= 2, (m, got_c, want_c)
+        else:
+            assert _deep_units(got_s, want_s) <= 2, (m, got_s, want_s)
+
+
+@pytest.mark.parametrize("name", ["uniform 30000", "uniform 100000", "3x200+4x300", "1x100+7x50+40x20", "1e6x3+1x2000"])
+def test_laws_along_curves_through_c(name):
+    """Along n = 0…3C (and on to where υ ≈ 1, up to 2·10^5 draws): cdf non-decreasing, sf
+    non-increasing, both in [0, 1], cdf + sf = 1 to one rounding."""
+    p = CURVE_PRIORS[name]
+    t = bc.cover_time(p)
+    c = p.n_classes
+    last = max(3 * c, min(int(t.mean() + 40 * t.std()), 200_000))
+    n = np.arange(0, last + 1)
+    lc, ls = bc.coverage.log_coverage_and_sf(n, p)
+    cdf, sf = np.exp(lc), np.exp(ls)
+    assert np.all((cdf >= 0) & (cdf <= 1) & (sf >= 0) & (sf <= 1))
+    assert np.all(np.diff(cdf) >= 0) and np.all(np.diff(sf) <= 0)
+    finite = lc > -np.inf
+    assert np.all(np.diff(lc[finite]) >= 0) and np.all(np.diff(ls) <= 0)
+    assert np.max(np.abs(cdf + sf - 1)) <= 2.3e-16
+
+
+def test_alias_bound_is_a_bound():
+    """_log_alias_bound bounds what aliases onto the points a circle serves: on a uniform C = 40
+    circle, the exact tilted probabilities P_s(X ≡ n mod M, X ≠ n) (from exact υ_j) are below it."""
+    from boundcalc import saddle
+
+    p = Prior.uniform(40)
+    model = saddle.model_for(p, True)
+    centre = np.array([60])
+    s, var = saddle.saddle_point(model, centre, "cdf")
+    served = np.arange(45, 76)
+    m_int = np.array([24])  # a short period, so that aliases matter
+    bound = float(saddle._log_alias_bound(model, s, served, np.zeros(served.size, dtype=np.intp), m_int, "cdf")[0])
+    lam = mp.mpf(float(s[0])) * 40
+    with mp.workdps(40):
+        phi = (1 - mp.exp(-lam / 40)) ** 40
+
+        def tilted(j: int) -> mp.mpf:  # P_s(X = j) = υ_j Poisson(j; λ) / Φ(s)
+            v = bc.coverage_probability(j, p, exact=True)
+            return mp.mpf(v.numerator) / v.denominator * mp.exp(-lam) * lam**j / mp.factorial(j) / phi
+
+        for k in (45, 60, 75):
+            alias = mp.fsum(tilted(j) for j in range(40, 400) if (j - k) % 24 == 0 and j != k)
+            assert mp.log(alias) <= bound
+    assert bound < 0
