@@ -6,7 +6,7 @@ A row needs ``k`` and ``l_cont``; every other term is optional and, when present
 ``upsilon`` (υ̂), ``tau`` (τ̂), ``collision_term``, ``d``, ``l_sub_uncovered`` (L_sub on the draws
 that miss a class: Nozawa & Sato's L_sub), ``curl_sub_uncovered_part`` (the part Nozawa & Sato's
 comparison form of Arora et al. subtracts), ``l_sup`` (the measured L_sup, compared with each
-bound) and ``temperature``. Other keys (intervals, counts, hardness bands) are ignored. Rows whose
+bound), ``temperature`` and ``accuracy`` (the mean classifier's, for figures). Other keys (intervals, counts, hardness bands) are ignored. Rows whose
 ``k`` repeats are refused: one encoder's measurement gives one row per K.
 """
 
@@ -33,11 +33,12 @@ MEASURED_KEYS = {
     "curl_sub_uncovered_part": "curl_sub",
     "l_sup": "measured_sup",
     "temperature": "temperature",
+    "accuracy": "accuracy",
 }
 #: Each term's domain (low, high), checked here so that a refusal names the file and row.
 _DOMAINS = {"l_cont": (0.0, math.inf), "upsilon": (0.0, 1.0), "tau": (0.0, 1.0), "collision_term": (0.0, math.inf),
             "d": (-math.inf, 0.0), "l_sub_uncovered": (0.0, math.inf), "curl_sub_uncovered_part": (0.0, math.inf),
-            "l_sup": (0.0, math.inf), "temperature": (0.0, math.inf)}
+            "l_sup": (0.0, math.inf), "temperature": (0.0, math.inf), "accuracy": (0.0, 1.0)}
 #: The terms that, with ``prior_terms``, are taken from the prior (or pool) instead.
 _PRIOR_TERMS = ("upsilon", "tau", "collision_term")
 
